@@ -1,0 +1,23 @@
+"""The `ccinspect` command: a thin layer over the library."""
+
+from __future__ import annotations
+
+import typer
+
+from . import applicability as _applicability
+from . import catalog as _catalog
+from . import demo as _demo
+from . import logins as _logins
+
+app = typer.Typer(
+    name="ccinspect",
+    help="建立證券商資通安全檢查機制 — TWSE cybersecurity inspection for securities brokers.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+app.add_typer(_catalog.app, name="catalog")
+app.add_typer(_logins.app, name="logins")
+_applicability.register(app)
+_demo.register(app)
+
+__all__ = ["app"]

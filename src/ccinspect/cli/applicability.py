@@ -1,0 +1,7 @@
+"""`ccinspect applicable` and `ccinspect calendar`."""
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    return None
