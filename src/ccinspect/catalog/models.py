@@ -85,9 +85,12 @@ class Node(Strict):
         return v
 
     @model_validator(mode="after")
-    def _milestones_sorted(self) -> Node:
-        if self.milestones and self.effective_from is None:
-            self.effective_from = min(m.date for m in self.milestones)
+    def _milestones_after_start(self) -> Node:
+        # A milestone is a later step of a duty already in force (or starting with it), never earlier.
+        if self.milestones and self.effective_from is not None:
+            first = min(m.date for m in self.milestones)
+            if first < self.effective_from:
+                raise ValueError(f"milestone {first} precedes effective_from {self.effective_from}")
         return self
 
 
