@@ -21,6 +21,7 @@ from .models import (
     FrameworkSpec,
     ModifyOp,
     Node,
+    RecurringFile,
     RemoveOp,
     TierScheduleFile,
     VersionSpec,
@@ -253,6 +254,8 @@ class Catalog:
         self.tier_schedule: TierScheduleFile = _validate(TierScheduleFile, tiers_path, _read_yaml(tiers_path))
         fp_path = data_dir / "focus_points.yaml"
         self.focus_points: FocusPointsFile = _validate(FocusPointsFile, fp_path, _read_yaml(fp_path))
+        rec_path = data_dir / "recurring.yaml"
+        self.recurring: RecurringFile = _validate(RecurringFile, rec_path, _read_yaml(rec_path))
         self._check_references()
 
     def _load_version(self, spec: FrameworkSpec, v: VersionSpec, root: Path) -> list[Node]:
@@ -293,6 +296,13 @@ class Catalog:
             for ref in fp.ref_ids:
                 if ref not in current:
                     raise CatalogError(f"focus_points.yaml: point {fp.id} names unknown ref_id {ref}")
+        for rd in self.recurring.duties:
+            fv = self.version(rd.framework) if rd.framework in self.frameworks else None
+            for ref in rd.ref_ids:
+                if fv is None or ref not in fv:
+                    raise CatalogError(f"recurring.yaml: duty {rd.id} names unknown {rd.framework} ref_id {ref}")
+            if rd.tier_duty and rd.tier_duty not in {d.id for d in self.tier_schedule.duties}:
+                raise CatalogError(f"recurring.yaml: duty {rd.id} names unknown tier duty {rd.tier_duty}")
         for fv in self._versions.values():
             for r in fv.requirements:
                 for c in r.conditions_flat():

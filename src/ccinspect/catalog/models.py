@@ -265,3 +265,33 @@ class FocusPoint(Strict):
 class FocusPointsFile(Strict):
     source: str
     points: list[FocusPoint]
+
+
+# --- recurring duties (the inspection calendar) -----------------------------------------------------
+
+
+class RecurringDuty(Strict):
+    """A dated duty the text or the tier schedule sets; the calendar places its occurrences."""
+
+    id: str
+    name: str
+    name_en: str
+    ref_ids: list[str]  # occurrences exist only while one of these applies to the broker
+    framework: str = "mechanism"
+    every_months: int | None = None  # fixed interval
+    tier_duty: str | None = None  # or: the interval of that tier duty for the broker's tier
+    due: Literal["period_end", "after_fiscal_year_end"] = "period_end"
+    due_months_after: int = 0  # with after_fiscal_year_end: the deadline after the fiscal year end
+    basis: str  # the words that set the interval, verbatim
+    basis_en: str
+    assumed: bool = False  # True where the seeds say 定期 without an interval and ccinspect picks one
+
+    @model_validator(mode="after")
+    def _interval(self) -> RecurringDuty:
+        if (self.every_months is None) == (self.tier_duty is None):
+            raise ValueError(f"{self.id}: give exactly one of every_months or tier_duty")
+        return self
+
+
+class RecurringFile(Strict):
+    duties: list[RecurringDuty]

@@ -1,0 +1,165 @@
+"""The broker profile: the facts about a firm that decide which requirements bind it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .dates import DateParseError, parse_date
+
+
+class ProfileError(ValueError):
+    """A profile is unusable; the message names the file and the field."""
+
+
+_UNITS = {"億": 100_000_000, "萬": 10_000, "千": 1_000}
+
+
+def parse_capital(value: Any, *, field: str = "capital") -> int:
+    """NTD amounts as written: 25000000000, 25,000,000,000, 250億, 2.5e10, NT$250億元, 4千萬."""
+    if isinstance(value, bool):
+        raise ProfileError(f"{field}: expected an amount in NTD, got {value!r}")
+    if isinstance(value, int):
+        amount = value
+    elif isinstance(value, float):
+        amount = round(value)
+    else:
+        s = str(value).strip().replace(",", "").replace("，", "").replace(" ", "")
+        s = re.sub(r"^(NT\$|NTD|新台幣|新臺幣)", "", s, flags=re.I)
+        s = re.sub(r"(元|NTD)$", "", s, flags=re.I)
+        m = re.fullmatch(r"([-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)((?:[千萬億])*)", s)
+        if not m:
+            raise ProfileError(
+                f"{field}: {value!r} is not an amount; expected e.g. 25000000000, 25,000,000,000, 250億 or 2.5e10"
+            )
+        amount_f = float(m[1])
+        for unit in m[2]:
+            amount_f *= _UNITS[unit]
+        amount = round(amount_f)
+    if amount < 0:
+        raise ProfileError(f"{field}: capital cannot be negative ({value!r})")
+    return amount
+
+
+def _percent(value: Any, field: str) -> float | None:
+    if value is None:
+        return None
+    s = str(value).strip()
+    try:
+        v = float(s.rstrip("%"))
+    except ValueError:
+        raise ProfileError(f"{field}: {value!r} is not a percentage (0–100)") from None
+    if not 0 <= v <= 100:
+        raise ProfileError(f"{field}: {value!r} is outside 0–100%")
+    return v
+
+
+class BrokerProfile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = "Broker"
+    capital: int = Field(description="paid-in capital or allocated operating capital, NTD")
+    internet_orders: bool = True  # 網際網路下單
+    voice_orders: bool = False  # 語音下單
+    traditional_orders: bool = True  # 傳統下單
+    securities_brokerage: bool = True  # 經紀商
+    api_ordering: bool = False
+    mobile_app: bool = False
+    cloud_user: bool = False
+    cloud_provider: bool = False
+    official_social_media: bool = False
+    iot_devices: bool = False
+    public_company: bool = False  # 公開發行
+    public_network_terminals: bool = False  # pre-2020 text: auction terminals on the public network
+    e_trading_share: float | None = None  # % of the broker's trading done electronically
+    brokerage_market_share: float | None = None  # %
+    natural_person_client_ratio: float | None = None  # %
+    fiscal_year_end: str = "12-31"  # MM-DD
+    last_performed: dict[str, dt.date] = Field(default_factory=dict)  # recurring duty id -> last date
+
+    @field_validator("capital", mode="before")
+    @classmethod
+    def _capital(cls, v: Any) -> int:
+        try:
+            return parse_capital(v)
+        except ProfileError as exc:
+            raise ValueError(str(exc).split(": ", 1)[1]) from None
+
+    @field_validator("e_trading_share", "brokerage_market_share", "natural_person_client_ratio", mode="before")
+    @classmethod
+    def _pct(cls, v: Any, info) -> float | None:
+        try:
+            return _percent(v, info.field_name)
+        except ProfileError as exc:
+            raise ValueError(str(exc).split(": ", 1)[1]) from None
+
+    @field_validator("fiscal_year_end")
+    @classmethod
+    def _fye(cls, v: str) -> str:
+        m = re.fullmatch(r"(\d{1,2})-(\d{1,2})", str(v).strip())
+        if not m:
+            raise ValueError(f"{v!r} is not MM-DD (e.g. 12-31)")
+        try:
+            dt.date(2001, int(m[1]), int(m[2]))  # a non-leap year: 02-29 is no fiscal year end
+        except ValueError:
+            raise ValueError(f"{v!r} is not a day of the year") from None
+        return f"{int(m[1]):02d}-{int(m[2]):02d}"
+
+    @field_validator("last_performed", mode="before")
+    @classmethod
+    def _last(cls, v: Any) -> dict:
+        if v is None:
+            return {}
+        if not isinstance(v, dict):
+            raise ValueError("expected a mapping of duty id to date")
+        try:
+            return {str(k): parse_date(d, field=f"last_performed.{k}") for k, d in v.items()}
+        except DateParseError as exc:
+            raise ValueError(str(exc)) from None
+
+    def fiscal_year_end_date(self, year: int) -> dt.date:
+        m, d = (int(x) for x in self.fiscal_year_end.split("-"))
+        return dt.date(year, m, d)
+
+    def flag(self, name: str) -> bool:
+        value = getattr(self, name)
+        return bool(value)
+
+
+def _explain(exc: ValidationError, where: str) -> ProfileError:
+    parts = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"]) or "(profile)"
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = f"unknown field (known fields: {', '.join(BrokerProfile.model_fields)})"
+        parts.append(f"{where}: field '{loc}': {msg}")
+    return ProfileError("\n".join(parts))
+
+
+def profile_from_mapping(data: dict[str, Any], where: str = "profile") -> BrokerProfile:
+    if not isinstance(data, dict):
+        raise ProfileError(f"{where}: expected a mapping of fields, got {type(data).__name__}")
+    try:
+        return BrokerProfile.model_validate(data)
+    except ValidationError as exc:
+        raise _explain(exc, where) from None
+
+
+def load_profile(path: str | Path) -> BrokerProfile:
+    p = Path(path)
+    try:
+        raw = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ProfileError(f"{p}: cannot read profile ({exc.strerror})") from None
+    try:
+        data = json.loads(raw) if p.suffix.lower() == ".json" else yaml.safe_load(raw)
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        raise ProfileError(f"{p}: not valid {'JSON' if p.suffix.lower() == '.json' else 'YAML'}: {exc}") from None
+    return profile_from_mapping(data or {}, str(p))
