@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 import yaml
+from tests.conftest import seed_text, squash
 
 from ccinspect.catalog import Catalog, CatalogError
 from ccinspect.catalog.loader import DATA_DIR
 from ccinspect.catalog.models import ChapterFile, FrameworkSpec
-from tests.conftest import seed_text, squash
 
 CHAPTER_FILES = sorted(DATA_DIR.glob("*/*/CC-*.yaml"))
 

@@ -121,7 +121,8 @@ def _metadata(title: str, version: str):
 
 def oscal_catalog(v: FrameworkVersion):
     from trestle.oscal.catalog import Catalog as OscalCatalog
-    from trestle.oscal.catalog import Control, Group
+    from trestle.oscal.catalog import Control
+    from trestle.oscal.catalog import Group2 as Group  # the variant of Group that holds controls
     from trestle.oscal.common import Part, Property
 
     def props(r) -> list:
@@ -164,7 +165,8 @@ def oscal_catalog(v: FrameworkVersion):
 
 def oscal_tier_profile(cat: Catalog, tier: int, catalog_href: str, as_of: dt.date):
     """Everything a broker of this tier must do (all business lines assumed), in force or scheduled."""
-    from trestle.oscal.profile import Import, Profile, SelectControlById
+    from trestle.oscal.profile import Import2 as Import  # the variant that includes controls
+    from trestle.oscal.profile import Profile, SelectControl
 
     from ccinspect.applicability.engine import evaluate
     from ccinspect.applicability.profile import BrokerProfile
@@ -174,12 +176,12 @@ def oscal_tier_profile(cat: Catalog, tier: int, catalog_href: str, as_of: dt.dat
     flags["public_network_terminals"] = False
     prof = BrokerProfile(name=f"tier {tier}", capital=t.min_capital or 0, **flags)
     res = evaluate(prof, as_of, cat)
-    ids = sorted({_oscal_id(e.ref_id) for e in res.applicable + res.upcoming},
-                 key=lambda i: next(r.order for r in res.applicable + res.upcoming if _oscal_id(r.ref_id) == i))
+    order = {e.ref_id: e.requirement.order for e in res.applicable + res.upcoming}
+    ids = [_oscal_id(ref) for ref in sorted(order, key=order.get)]
     return Profile(
         uuid=str(uuid.uuid5(_NS, f"profile/tier-{tier}/{res.version}")),
         metadata=_metadata(f"{t.name}證券商應辦事項 / {t.name_en} securities firms ({res.version})", res.version),
-        imports=[Import(href=catalog_href, include_controls=[SelectControlById(with_ids=ids)])],
+        imports=[Import(href=catalog_href, include_controls=[SelectControl(with_ids=ids)])],
     )
 
 
