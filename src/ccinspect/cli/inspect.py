@@ -1,0 +1,110 @@
+"""`ccinspect inspect`: run every analyzer with evidence present and print the applicable checklist."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from pathlib import Path
+
+import typer
+
+
+class Format(StrEnum):
+    table = "table"
+    json = "json"
+
+
+STYLE = {"pass": "green", "fail": "bold red", "manual": "yellow", "error": "bold magenta"}
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("inspect")
+    def inspect_cmd(
+        profile: Path = typer.Option(..., "--profile", help="Broker profile (YAML or JSON)."),
+        evidence: Path = typer.Option(..., "--evidence", help="Evidence folder (see docs/evidence.md)."),
+        as_of: str = typer.Option(..., "--as-of", help="Inspection date: 2024-06-30 or ROC 113/06/30."),
+        fmt: Format = typer.Option(Format.table, "--format", help="table or json."),
+        out: Path | None = typer.Option(None, "--out", help="Also write inspection.json and inspection.md here."),
+        host: bool = typer.Option(False, "--host", help="Also check this machine's own Linux settings."),
+        only: str | None = typer.Option(None, "--status", help="Show only these statuses, e.g. fail,error."),
+        strict: bool = typer.Option(False, "--strict", help="Exit 1 when any requirement fails or errors."),
+    ) -> None:
+        """Weigh the evidence: pass / fail (with facts) / manual / error for every applicable requirement."""
+        from ccinspect.applicability import DateParseError, ProfileError, load_profile, parse_date
+        from ccinspect.checks import inspect
+
+        try:
+            prof = load_profile(profile)
+            day = parse_date(as_of, field="--as-of")
+        except (ProfileError, DateParseError) as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from None
+        if not evidence.is_dir():
+            typer.echo(f"error: evidence folder {evidence} does not exist", err=True)
+            raise typer.Exit(2)
+        result = inspect(prof, evidence, day, host=host)
+        data = result.to_dict()
+        shown = set(only.split(",")) if only else None
+        if out:
+            out.mkdir(parents=True, exist_ok=True)
+            (out / "inspection.json").write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+            (out / "inspection.md").write_text(markdown(data), encoding="utf-8")
+        if fmt == Format.json:
+            typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        else:
+            _table(data, shown)
+        if out:
+            typer.echo(f"wrote {out / 'inspection.json'} and {out / 'inspection.md'}", err=True)
+        if strict and (data["counts"]["fail"] or data["counts"]["error"]):
+            raise typer.Exit(1)
+
+
+def _table(data: dict, shown: set[str] | None) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(width=max(Console().width, 140))
+    c = data["counts"]
+    console.print(f"[bold]{data['broker']}[/] · tier {data['tier']} · as of {data['as_of']} · "
+                  f"mechanism {data['version']} · evidence {data['evidence_dir']}")
+    console.print(" · ".join(f"[{STYLE[k]}]{k} {v}[/]" for k, v in c.items()))
+    t = Table(show_lines=False)
+    t.add_column("ref_id", no_wrap=True)
+    t.add_column("status", no_wrap=True)
+    t.add_column("result")
+    for r in data["requirements"]:
+        if shown and r["status"] not in shown:
+            continue
+        lines = [r["summary"]]
+        for ch in r["checks"]:
+            if ch["status"] in ("fail", "error"):
+                lines += [f"  • {_fact(f)}" for f in ch["facts"][:8]]
+                if len(ch["facts"]) > 8:
+                    lines.append(f"  • … {len(ch['facts']) - 8} more (see --format json)")
+        t.add_row(r["ref_id"], f"[{STYLE[r['status']]}]{r['status']}[/]", "\n".join(lines))
+    console.print(t)
+    bad = [a for a in data["analyzers"] if a["status"] == "error"]
+    for a in bad:
+        console.print(f"[bold magenta]analyzer {a['analyzer']} errored:[/] {a['error'].get('file', '')}:"
+                      f"{a['error'].get('line', '')} field {a['error'].get('field', '')!r}: {a['error']['message']}")
+
+
+def _fact(f: dict) -> str:
+    where = f"{f['file']}:{f['line']}" if f.get("file") and f.get("line") else f.get("file", "")
+    return f"{f['message']} [{where}]" if where else f["message"]
+
+
+def markdown(data: dict) -> str:
+    """A plain report for the inspection file: every requirement, its facts and its evidence hashes."""
+    out = [f"# Inspection of {data['broker']} as of {data['as_of']}", "",
+           f"Tier {data['tier']}, mechanism {data['version']}, evidence `{data['evidence_dir']}`.", "",
+           " · ".join(f"{k}: {v}" for k, v in data["counts"].items()), "",
+           "| ref_id | status | result |", "| --- | --- | --- |"]
+    for r in data["requirements"]:
+        facts = [_fact(f) for ch in r["checks"] if ch["status"] in ("fail", "error") for f in ch["facts"]]
+        cell = "<br>".join([r["summary"]] + [f"• {x}" for x in facts]).replace("|", "\\|")
+        out.append(f"| {r['ref_id']} | {r['status']} | {cell} |")
+    out += ["", "## Evidence files", "", "| file | SHA-256 | read by |", "| --- | --- | --- |"]
+    for e in data["evidence"]:
+        out.append(f"| {e['path']} | `{e['sha256']}` | {', '.join(e['analyzers']) or '—'} |")
+    return "\n".join(out) + "\n"
