@@ -21,10 +21,10 @@ run: bootstrap
 	$(BIN)/ccinspect demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check .
 
 test: bootstrap
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check .
 	$(BIN)/pytest -q
 
 clean:
