@@ -208,12 +208,13 @@ def eval_lockout(s: LinuxSettings, p: dict) -> tuple[list[Fact], str]:
                      f"({', '.join(n for n in p['pam_auth_files'] if n in (s.pam or {})) or 'no auth files'}): "
                      "accounts never lock", subject=s.host,
                      file=next((ln.file for ln in lines), None))], "no lockout module"
-    if mod is not None and "deny" in mod.args:
-        deny, where = _int_arg(mod, "deny"), (mod.file, mod.line)
-    elif s.faillock and "deny" in s.faillock:
-        deny, where = int(s.faillock["deny"].value), (s.faillock["deny"].file, s.faillock["deny"].line)
-    else:
-        deny, where = int(p["faillock_default_deny"]), (None, None)
+    # Every pam_faillock line (preauth, authfail) applies its own deny; the loosest one decides.
+    conf = (s.faillock or {}).get("deny")
+    base = (int(conf.value), (conf.file, conf.line)) if conf else (int(p["faillock_default_deny"]), (None, None))
+    mods = [ln for ln in lines if ln.module in ("pam_faillock.so", "pam_tally2.so")] or [None]
+    candidates = [(_int_arg(m, "deny"), (m.file, m.line)) if m is not None and "deny" in m.args else base
+                  for m in mods]
+    deny, where = max(candidates, key=lambda c: (c[0] <= 0, c[0]))
     desc = f"deny {deny}" + (f" ({where[0]}:{where[1]})" if where[0] else " (default)")
     if s.pam is None:
         desc += " (PAM files not supplied: pam_faillock assumed active)"

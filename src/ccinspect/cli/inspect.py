@@ -61,6 +61,7 @@ def register(app: typer.Typer) -> None:
 
 def _table(data: dict, shown: set[str] | None) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     console = Console(width=max(Console().width, 140))
@@ -75,23 +76,27 @@ def _table(data: dict, shown: set[str] | None) -> None:
     for r in data["requirements"]:
         if shown and r["status"] not in shown:
             continue
-        lines = [r["summary"]]
+        lines = [escape(r["summary"])]
         for ch in r["checks"]:
             if ch["status"] in ("fail", "error"):
-                lines += [f"  • {_fact(f)}" for f in ch["facts"][:8]]
+                lines += [f"  • {escape(_fact(f))}" for f in ch["facts"][:8]]
                 if len(ch["facts"]) > 8:
                     lines.append(f"  • … {len(ch['facts']) - 8} more (see --format json)")
         t.add_row(r["ref_id"], f"[{STYLE[r['status']]}]{r['status']}[/]", "\n".join(lines))
     console.print(t)
     bad = [a for a in data["analyzers"] if a["status"] == "error"]
     for a in bad:
-        console.print(f"[bold magenta]analyzer {a['analyzer']} errored:[/] {a['error'].get('file', '')}:"
-                      f"{a['error'].get('line', '')} field {a['error'].get('field', '')!r}: {a['error']['message']}")
+        e = a["error"]
+        where = f"{e.get('file', '')}:{e.get('line', '')} field {e.get('field', '')!r}: " if "file" in e else ""
+        console.print(f"[bold magenta]analyzer {a['analyzer']} errored:[/] " + escape(where + e["message"]))
 
 
 def _fact(f: dict) -> str:
     where = f"{f['file']}:{f['line']}" if f.get("file") and f.get("line") else f.get("file", "")
-    return f"{f['message']} [{where}]" if where else f["message"]
+    msg = f["message"]
+    if f.get("subject") and f["subject"] not in msg:
+        msg = f"{f['subject']}: {msg}"
+    return f"{msg} [{where}]" if where else msg
 
 
 def markdown(data: dict) -> str:
