@@ -55,6 +55,7 @@ class Campaign(RuleBase):
     window_minutes: int = Field(gt=0)
     min_addresses: int = Field(ge=2)
     suspect: Suspect
+    include_new_address_singles: bool = True
 
 
 class NonCustomer(RuleBase):
@@ -70,7 +71,8 @@ class Takeover(RuleBase):
 class NewSource(RuleBase):
     ipv4_prefix: int = Field(ge=8, le=32)
     ipv6_prefix: int = Field(ge=16, le=128)
-    notify: bool = True
+    notify_new_country: str = Field(pattern="^(always|after_failures|never)$")
+    notify_new_address: str = Field(pattern="^(always|after_failures|never)$")
 
 
 class Rules(_Strict):

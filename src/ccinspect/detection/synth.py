@@ -110,10 +110,11 @@ def _office_ips() -> list[str]:
     return [str(ipaddress.IPv4Address(base + 256 * (k // 200) + 1 + k % 200)) for k in range(_OFFICES)]
 
 
-def _benign_sql(sessions: int, customers: int, seed: int, day: date, *, outage: bool, travel: bool) -> str:
-    """One row per login event of ordinary customers."""
+def _benign_sql(sessions: int, customers: int, seed: int, day: date, *, outage: bool, travel: bool,
+                pseed: int) -> str:
+    """One row per login event of ordinary customers (`pseed`: the population, `seed`: the day)."""
     homes = " ".join(
-        f"WHEN {k} THEN {_net(c)[0]} + hash(c, {seed}, 6) % {_net(c)[1] - 2} + 1"
+        f"WHEN {k} THEN {_net(c)[0]} + hash(c, {pseed}, 6) % {_net(c)[1] - 2} + 1"
         for k, c in enumerate(_HOME_V4)
     )
     nat = _nat_ips()
@@ -131,7 +132,7 @@ def _benign_sql(sessions: int, customers: int, seed: int, day: date, *, outage: 
     )
     out_lo, out_hi = 10 * 3600 + 30 * 60, 10 * 3600 + 45 * 60
     outage_cond = f"(sec BETWEEN {out_lo} AND {out_hi})" if outage else "false"
-    travel_cond = f"(hash(c, {seed}, 20) % 1000 < 2)" if travel else "false"
+    travel_cond = f"(hash(c, {pseed}, 20) % 1000 < 2)" if travel else "false"
     return f"""
     WITH s AS (
       SELECT s, c, u, src_r, sec, {travel_cond} AS travelling, {outage_cond} AS in_outage
@@ -150,9 +151,9 @@ def _benign_sql(sessions: int, customers: int, seed: int, day: date, *, outage: 
              ELSE 0 END AS k,
         NOT (u >= 300 AND u < 330 AND NOT in_outage) AS ok,
         CASE WHEN travelling THEN
-               CASE WHEN c % 2 = 0 THEN {jp} + hash(c, {seed}, 21) % {jn} ELSE {us} + hash(c, {seed}, 21) % {un} END
-             WHEN src_r < 50 OR (src_r >= 85 AND hash(c, {seed}, 8) % 3 <> 0) THEN
-               (CASE hash(c, {seed}, 5) % {len(_HOME_V4)} {homes} END)
+               CASE WHEN c % 2 = 0 THEN {jp} + hash(c, {pseed}, 21) % {jn} ELSE {us} + hash(c, {pseed}, 21) % {un} END
+             WHEN src_r < 50 OR (src_r >= 85 AND hash(c, {pseed}, 8) % 3 <> 0) THEN
+               (CASE hash(c, {pseed}, 5) % {len(_HOME_V4)} {homes} END)
              ELSE NULL END AS ipn,
         CASE WHEN travelling THEN (CASE WHEN c % 2 = 0 THEN 'JP' ELSE 'US' END) ELSE 'TW' END AS country
       FROM s
@@ -169,7 +170,7 @@ def _benign_sql(sessions: int, customers: int, seed: int, day: date, *, outage: 
            ELSE {_acct_sql('c')} END AS account,
       CASE WHEN ipn IS NOT NULL THEN {_ip_sql('ipn')}
            WHEN src_r < 85 THEN {nat_list}[1 + (hash(s, {seed}, 7) % {len(nat)})::INTEGER]
-           ELSE {office_list}[1 + (hash(c, {seed}, 9) % {len(office)})::INTEGER] END AS ip,
+           ELSE {office_list}[1 + (hash(c, {pseed}, 9) % {len(office)})::INTEGER] END AS ip,
       CASE WHEN j >= k THEN 'success' ELSE 'failure' END AS result,
       CASE WHEN j >= k THEN NULL WHEN in_outage THEN 'service_unavailable' ELSE 'bad_password' END AS reason,
       CASE WHEN src_r >= 50 AND src_r < 85 THEN 'app' ELSE 'web' END AS channel,
@@ -284,6 +285,7 @@ def generate(
     n_events: int = 200_000,
     *,
     seed: int = 7,
+    population_seed: int = 1,
     day: date = date(2024, 5, 2),
     attacks: bool = True,
     outage: bool = True,
@@ -300,7 +302,7 @@ def generate(
     con = duckdb.connect()
     con.execute("SET TimeZone='Asia/Taipei'")
     con.execute("SET preserve_insertion_order=false")
-    parts = [f"SELECT ts, account, ip, result, reason, channel, country FROM ({_benign_sql(sessions, n_cust, seed, day, outage=outage, travel=travel)})"]
+    parts = [f"SELECT ts, account, ip, result, reason, channel, country FROM ({_benign_sql(sessions, n_cust, seed, day, outage=outage, travel=travel, pseed=population_seed)})"]
     # The broker's own monitors: a scripted login each minute, a wrong-password probe every 10 minutes.
     mon = []
     for m in range(1440):

@@ -1,0 +1,805 @@
+"""The detection engine: SQL rules in DuckDB over canonical login events.
+
+One streaming scan of the inputs aggregates events into `agg`: failures per (account, address,
+minute) and successes per (account, address). Every rule then runs on that aggregate, which is
+a small fraction of the events, so files larger than memory work (DuckDB spills to disk).
+"""
+
+from __future__ import annotations
+
+import csv
+import ipaddress
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import duckdb
+
+from .adapters import REQUIRED, InputError, Problems, Source, check_ip, open_text
+from .rules import RuleSet
+from .state import State
+
+TAIPEI = ZoneInfo("Asia/Taipei")
+SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
+ATTACK_KINDS = ("brute_force", "credential_stuffing", "password_spraying", "stuffing_campaign", "non_customer")
+
+
+def iso(ms: int | float | None) -> str | None:
+    if ms is None:
+        return None
+    return datetime.fromtimestamp(ms / 1000, TAIPEI).isoformat()
+
+
+def _q(p: Path | str) -> str:
+    return str(p).replace("'", "''")
+
+
+@dataclass
+class Alert:
+    kind: str
+    severity: str
+    rule: str
+    thresholds: dict
+    ref_ids: list[str]
+    ips: list[str]
+    accounts: list[str]
+    counts: dict
+    first: str | None
+    last: str | None
+    detail: str = ""
+    id: str = ""
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Notification:
+    account: str
+    reason: str
+    kind: str
+    ips: list[str]
+    first: str | None
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class ScanResult:
+    alerts: list[Alert]
+    notifications: list[Notification]
+    summary: dict
+    problems: Problems
+    charts: dict = field(default_factory=dict)
+
+    def attack_ips(self) -> set[str]:
+        return {ip for a in self.alerts if a.kind in ATTACK_KINDS + ("account_takeover",) for ip in a.ips}
+
+
+def load_allow(path: str | Path | None) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """Addresses and CIDR blocks, one a line, `#` comments."""
+    if not path:
+        return []
+    nets = []
+    p = Path(path)
+    try:
+        lines = p.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise InputError(f"{p}: cannot read allow list: {exc}") from exc
+    for n, line in enumerate(lines, 1):
+        entry = line.split("#", 1)[0].strip()
+        if not entry:
+            continue
+        try:
+            nets.append(ipaddress.ip_network(entry, strict=False))
+        except ValueError as exc:
+            raise InputError(f"{p}: line {n}: not an address or CIDR block: {entry!r}") from exc
+    return nets
+
+
+class Engine:
+    def __init__(
+        self,
+        rules: RuleSet,
+        *,
+        memory_limit: str = "1500MB",
+        threads: int | None = None,
+        temp_dir: str | Path | None = None,
+        on_progress: Callable[[str, float], None] | None = None,
+    ):
+        self.rules = rules
+        self.memory_limit = memory_limit
+        self.threads = threads
+        self.temp_dir = temp_dir
+        self.on_progress = on_progress or (lambda stage, pct: None)
+
+    # ---------------------------------------------------------------- setup
+    def _connect(self, tmp: Path) -> duckdb.DuckDBPyConnection:
+        con = duckdb.connect(":memory:")
+        con.execute(f"SET TimeZone='{self.rules.timezone}'")
+        con.execute(f"SET memory_limit='{self.memory_limit}'")
+        con.execute(f"SET temp_directory='{_q(tmp)}'")
+        con.execute("SET preserve_insertion_order=false")
+        if self.threads:
+            con.execute(f"SET threads={int(self.threads)}")
+        con.execute("CREATE TYPE login_result AS ENUM ('success', 'failure')")
+        return con
+
+    def _load_customers(self, con, path: str | Path) -> int:
+        p = Path(path)
+        if not p.is_file():
+            raise InputError(f"{p}: no such roster file")
+        with open_text(p) as f:
+            header = [c.strip() for c in next(csv.reader([f.readline()]), [])]
+        if "account" not in header:
+            raise InputError(f"{p}: line 1: roster needs an 'account' column (has: {','.join(header)})")
+        con.execute(
+            f"""CREATE TEMP TABLE cust AS SELECT DISTINCT trim(account) AS account
+                FROM read_csv('{_q(p)}', header=true, all_varchar=true, auto_detect=false,
+                              columns={{{', '.join(f"'{c}': 'VARCHAR'" for c in header)}}}, delim=',', quote='"')
+                WHERE account IS NOT NULL AND trim(account) <> ''"""
+        )
+        return con.execute("SELECT count(*) FROM cust").fetchone()[0]
+
+    def _scan_sql(self, sources: list[Source]) -> str:
+        groups: dict[tuple, list[Source]] = {}
+        for s in sources:
+            groups.setdefault((tuple(s.columns), s.compression), []).append(s)
+        parts = []
+        for (cols, comp), srcs in groups.items():
+            types = {c: "VARCHAR" for c in cols}
+            types["ts"] = "TIMESTAMPTZ"
+            types["result"] = "login_result"
+            spec = ", ".join(f"'{c.replace(chr(39), chr(39) * 2)}': '{t}'" for c, t in types.items())
+            files = "[" + ", ".join(f"'{_q(s.path)}'" for s in srcs) + "]"
+            country = "country" if "country" in cols else "NULL::VARCHAR"
+            parts.append(
+                f"""SELECT ts, account, ip, result, {country} AS country
+                FROM read_csv({files}, header=true, auto_detect=false, delim=',', quote='"', escape='"',
+                              columns={{{spec}}}, compression='{comp}', store_rejects=true,
+                              timestampformat='auto')"""
+            )
+        return " UNION ALL ".join(parts)
+
+    def _run(self, con, sql: str, stage: str) -> None:
+        """Run a statement, reporting DuckDB's own progress for the long scan."""
+        done = threading.Event()
+
+        def poll() -> None:
+            while not done.wait(0.25):
+                try:
+                    pct = con.query_progress()
+                except Exception:  # noqa: BLE001 - progress is best effort
+                    return
+                if pct >= 0:
+                    self.on_progress(stage, pct)
+
+        t = threading.Thread(target=poll, daemon=True)
+        t.start()
+        try:
+            con.execute(sql)
+        finally:
+            done.set()
+            t.join()
+        self.on_progress(stage, 100.0)
+
+    # ---------------------------------------------------------------- scan
+    def scan(
+        self,
+        sources: list[Source],
+        customers: str | Path,
+        *,
+        allow: str | Path | None = None,
+        state: State | None = None,
+        problems: Problems | None = None,
+    ) -> ScanResult:
+        problems = problems or Problems()
+        state = state or State(None)
+        t_start = time.perf_counter()
+        with tempfile.TemporaryDirectory(prefix="ccinspect-", dir=self.temp_dir) as tmp:
+            con = self._connect(Path(tmp))
+            try:
+                return self._scan(con, sources, customers, allow, state, problems, t_start)
+            finally:
+                con.close()
+
+    def _scan(self, con, sources, customers, allow, state, problems, t_start) -> ScanResult:
+        R = self.rules.rules
+        shared_min = self.rules.shared_address.min_success_accounts
+        n_cust = self._load_customers(con, customers)
+        state.load(con)
+        self._has_history = state.loaded_accounts > 0
+        self.on_progress("scan", 0.0)
+        self._run(
+            con,
+            f"""CREATE TEMP TABLE agg AS
+            SELECT account, ip, (result = 'failure') AS failed,
+                   CASE WHEN result = 'failure' THEN epoch_ms(ts) // 60000 END AS minute,
+                   (ts IS NULL) AS nots,
+                   count(*)::BIGINT AS n, epoch_ms(min(ts)) AS t0, epoch_ms(max(ts)) AS t1, max(country) AS country
+            FROM ({self._scan_sql(sources)})
+            GROUP BY ALL""",
+            "scan",
+        )
+        t_scan = time.perf_counter()
+        self._collect_problems(con, sources, problems)
+        con.execute("DELETE FROM agg WHERE account IS NULL OR ip IS NULL OR failed IS NULL OR nots")
+        self._ensure_udf(con)
+
+        # Addresses: totals, shared gateways, allow list.
+        con.execute(
+            """CREATE TEMP TABLE ipstat AS
+            SELECT ip, coalesce(sum(n) FILTER (WHERE failed), 0) AS fails,
+                   coalesce(sum(n) FILTER (WHERE NOT failed), 0) AS succ,
+                   count(*) FILTER (WHERE NOT failed) AS succ_accounts
+            FROM agg GROUP BY ip"""
+        )
+        self._allowed(con, load_allow(allow))
+        con.execute(f"CREATE TEMP TABLE shared AS SELECT ip FROM ipstat WHERE succ_accounts >= {shared_min}")
+        con.execute("CREATE TEMP TABLE f AS SELECT account, ip, minute, n, t0, t1 FROM agg WHERE failed")
+        con.execute("CREATE TEMP VIEW s AS SELECT account, ip, n, t0, t1, country FROM agg WHERE NOT failed")
+
+        # Failure pairs not resolved by a success of the same pair, nor by a typo of an account
+        # that then logged in from the same (non-shared) address.
+        con.execute(
+            """CREATE TEMP TABLE fp AS
+            SELECT ip, account, sum(n)::BIGINT AS nf, min(minute) AS m0, max(minute) AS m1,
+                   min(t0) AS t0, max(t1) AS t1
+            FROM f WHERE ip NOT IN (SELECT ip FROM allowed) GROUP BY ip, account"""
+        )
+        con.execute(
+            """CREATE TEMP TABLE up0 AS
+            SELECT fp.*, (c.account IS NOT NULL) AS customer
+            FROM fp ANTI JOIN s ON s.ip = fp.ip AND s.account = fp.account
+            LEFT JOIN cust c ON c.account = fp.account"""
+        )
+        d = self.rules.typo.max_edit_distance
+        con.execute(
+            f"""CREATE TEMP TABLE up AS
+            SELECT * FROM up0 ANTI JOIN (
+              SELECT DISTINCT u.ip, u.account FROM up0 u JOIN s ON s.ip = u.ip
+              WHERE u.ip NOT IN (SELECT ip FROM shared) AND damerau_levenshtein(u.account, s.account) <= {d}
+            ) t USING (ip, account)"""
+        )
+        self.on_progress("rules", 10.0)
+
+        alerts: list[Alert] = []
+        if R.brute_force.enabled:
+            alerts += self._brute_force(con)
+        self.on_progress("rules", 30.0)
+        single = self._single_address(con) if R.credential_stuffing.enabled else []
+        alerts += single
+        con.execute("CREATE TEMP TABLE flagged (ip VARCHAR)")
+        if single:
+            con.executemany("INSERT INTO flagged VALUES (?)", [(ip,) for a in single for ip in a.ips])
+        self.on_progress("rules", 50.0)
+        campaigns = self._campaigns(con) if R.stuffing_campaign.enabled else []
+        alerts += campaigns
+        if campaigns:
+            con.executemany("INSERT INTO flagged VALUES (?)", [(ip,) for a in campaigns for ip in a.ips])
+        if R.non_customer.enabled:
+            alerts += self._non_customer(con)
+        self.on_progress("rules", 70.0)
+        con.execute("CREATE TEMP TABLE attackers (ip VARCHAR)")
+        attack_ips = sorted({ip for a in alerts for ip in a.ips})
+        if attack_ips:
+            con.executemany("INSERT INTO attackers VALUES (?)", [(ip,) for ip in attack_ips])
+        takeovers = self._takeover(con) if R.account_takeover.enabled else []
+        alerts += takeovers
+        new_src = self._new_source(con, state) if R.new_source.enabled and state.loaded_accounts else []
+        alerts += new_src
+        self.on_progress("rules", 90.0)
+
+        alerts.sort(key=lambda a: (SEVERITY_ORDER[a.severity], a.first or "", a.kind))
+        for i, a in enumerate(alerts, 1):
+            a.id = f"A{i:05d}"
+        notes = self._notifications(takeovers, new_src)
+        summary = self._summary(con, sources, problems, alerts, notes, n_cust, state, t_start, t_scan)
+        charts = self._charts(con, campaigns)
+        if state.enabled:
+            self._learn(con, state, summary)
+        self.on_progress("rules", 100.0)
+        return ScanResult(alerts=alerts, notifications=notes, summary=summary, problems=problems, charts=charts)
+
+    # ---------------------------------------------------------------- input problems
+    def _collect_problems(self, con, sources: list[Source], problems: Problems) -> None:
+        rows = con.execute(
+            """SELECT s.file_path, e.line, e.column_name, e.error_type, e.error_message
+               FROM reject_errors e JOIN reject_scans s USING (scan_id, file_id)
+               ORDER BY s.file_path, e.line"""
+        ).fetchall()
+        seen = set()
+        for file, line, col, etype, msg in rows:
+            # DuckDB lists each missing column of a short line; count the line once.
+            if (file, line) in seen:
+                continue
+            seen.add((file, line))
+            problems.add(file, line, col or "-", f"{etype}: {msg}")
+        # Nulls and impossible addresses are not cast errors: find their lines with a plain scan.
+        con.execute(
+            r"""CREATE TEMP TABLE badip AS SELECT DISTINCT ip FROM agg
+                WHERE ip IS NOT NULL AND NOT regexp_full_match(ip, '\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*')"""
+        )
+        n_bad = con.execute(
+            """SELECT coalesce(sum(n), 0) FROM agg
+               WHERE account IS NULL OR ip IS NULL OR failed IS NULL OR nots OR ip IN (SELECT ip FROM badip)"""
+        ).fetchone()[0]
+        if n_bad:
+            bad_ips = {r[0] for r in con.execute("SELECT ip FROM badip").fetchall()}
+            found = self._find_bad_lines(sources, bad_ips, problems, limit=problems.max_samples)
+            if found < n_bad:  # lines beyond the sample are still counted
+                problems.add("(all inputs)", "-", "-", f"{n_bad - found} more rows with empty or invalid fields", n_bad - found)
+            con.execute("DELETE FROM agg WHERE ip IN (SELECT ip FROM badip)")
+
+    def _find_bad_lines(self, sources, bad_ips: set[str], problems: Problems, limit: int) -> int:
+        found = 0
+        for s in sources:
+            if s.fmt != "csv":
+                continue  # converted files were validated line by line already
+            with open_text(s.path) as fh:
+                reader = csv.reader(fh)
+                header = next(reader, [])
+                idx = {c: header.index(c) for c in REQUIRED}
+                for rec in reader:
+                    if found >= limit:
+                        return found
+                    line = reader.line_num
+                    if len(rec) != len(header):
+                        continue  # already reported by DuckDB
+                    for c in REQUIRED:
+                        v = rec[idx[c]].strip()
+                        if not v:
+                            problems.add(s.origin, line, c, f"empty {c}")
+                            found += 1
+                            break
+                        if c == "ip" and v in bad_ips and check_ip(v) is None:
+                            problems.add(s.origin, line, "ip", f"not an IP address: {v[:60]!r}")
+                            found += 1
+                            break
+        return found
+
+    def _allowed(self, con, nets) -> None:
+        con.execute("CREATE TEMP TABLE allowed (ip VARCHAR)")
+        v4 = [(int(n.network_address), int(n.broadcast_address)) for n in nets if n.version == 4]
+        v6 = [n for n in nets if n.version == 6]
+        if v4:
+            con.execute("CREATE TEMP TABLE allow4 (lo BIGINT, hi BIGINT)")
+            con.executemany("INSERT INTO allow4 VALUES (?, ?)", v4)
+            con.execute(
+                r"""INSERT INTO allowed
+                SELECT DISTINCT i.ip FROM (
+                  SELECT ip, (split_part(ip, '.', 1)::BIGINT << 24) + (split_part(ip, '.', 2)::BIGINT << 16)
+                           + (split_part(ip, '.', 3)::BIGINT << 8) + split_part(ip, '.', 4)::BIGINT AS x
+                  FROM ipstat WHERE regexp_full_match(ip, '\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}')) i
+                JOIN allow4 a ON i.x BETWEEN a.lo AND a.hi"""
+            )
+        if v6:
+            cands = [r[0] for r in con.execute("SELECT ip FROM ipstat WHERE contains(ip, ':')").fetchall()]
+            hits = []
+            for ip in cands:
+                try:
+                    a = ipaddress.ip_address(ip)
+                except ValueError:
+                    continue
+                if any(a in n for n in v6):
+                    hits.append((ip,))
+            if hits:
+                con.executemany("INSERT INTO allowed VALUES (?)", hits)
+
+    # ---------------------------------------------------------------- rules
+    def _alert(self, name: str, **kw) -> Alert:
+        r = self.rules.rule(name)
+        kind = kw.pop("kind", name)
+        return Alert(kind=kind, severity=kw.pop("severity", r.severity), rule=name, ref_ids=list(r.ref_ids), **kw)
+
+    def _brute_force(self, con) -> list[Alert]:
+        r = self.rules.rules.brute_force
+        wins = r.windows
+        lo = min(w.min_failures for w in wins)
+        cols = ", ".join(
+            f"sum(n) OVER (PARTITION BY account ORDER BY minute RANGE BETWEEN {w.minutes - 1} PRECEDING AND CURRENT ROW) AS w{i}"
+            for i, w in enumerate(wins)
+        )
+        having = " OR ".join(f"max(w{i}) >= {w.min_failures}" for i, w in enumerate(wins))
+        maxes = ", ".join(f"max(w{i})" for i in range(len(wins)))
+        hits = con.execute(
+            f"""WITH am AS (
+                  SELECT account, minute, sum(n) AS n FROM f
+                  WHERE ip NOT IN (SELECT ip FROM allowed)
+                    AND account IN (SELECT account FROM f GROUP BY account HAVING sum(n) >= {lo})
+                  GROUP BY account, minute),
+                w AS (SELECT account, minute, {cols} FROM am)
+                SELECT account, {maxes} FROM w GROUP BY account HAVING {having} ORDER BY account"""
+        ).fetchall()
+        if not hits:
+            return []
+        con.execute("CREATE TEMP TABLE bf_hit (account VARCHAR)")
+        con.executemany("INSERT INTO bf_hit VALUES (?)", [(h[0],) for h in hits])
+        per_ip = con.execute(
+            """SELECT account, ip, sum(n)::BIGINT, min(t0), max(t1) FROM f
+               WHERE account IN (SELECT account FROM bf_hit) AND ip NOT IN (SELECT ip FROM allowed)
+               GROUP BY account, ip ORDER BY account, 3 DESC"""
+        ).fetchall()
+        succ = dict(
+            con.execute(
+                "SELECT account, sum(n)::BIGINT FROM s WHERE account IN (SELECT account FROM bf_hit) GROUP BY account"
+            ).fetchall()
+        )
+        by_acct: dict[str, list] = {}
+        for acct, ip, n, t0, t1 in per_ip:
+            by_acct.setdefault(acct, []).append((ip, n, t0, t1))
+        out = []
+        for h in hits:
+            acct, maxes_v = h[0], h[1:]
+            rows = by_acct.get(acct, [])
+            named = [x for x in rows if x[1] >= r.min_failures_per_address] or rows
+            fired = [w for w, m in zip(wins, maxes_v, strict=True) if m >= w.min_failures]
+            total = sum(x[1] for x in rows)
+            out.append(
+                self._alert(
+                    "brute_force",
+                    thresholds={"windows": [w.model_dump() for w in wins], "fired": [w.model_dump() for w in fired],
+                                "min_failures_per_address": r.min_failures_per_address},
+                    ips=[x[0] for x in named],
+                    accounts=[acct],
+                    counts={"failures": total, "max_in_window": max(maxes_v), "addresses": len(rows),
+                            "successes": succ.get(acct, 0)},
+                    first=iso(min(x[2] for x in rows)),
+                    last=iso(max(x[3] for x in rows)),
+                    detail=f"{max(maxes_v)} failures on one account within {fired[0].minutes} min",
+                )
+            )
+        return out
+
+    def _single_address(self, con) -> list[Alert]:
+        rs, rp = self.rules.rules.credential_stuffing, self.rules.rules.password_spraying
+        wins = rs.windows
+        lo = min(w.min_accounts for w in wins)
+        cols = ", ".join(
+            f"sum(c) OVER (PARTITION BY ip ORDER BY minute RANGE BETWEEN {w.minutes - 1} PRECEDING AND CURRENT ROW) AS w{i}"
+            for i, w in enumerate(wins)
+        )
+        having = " OR ".join(f"max(w{i}) >= {w.min_accounts}" for i, w in enumerate(wins))
+        maxes = ", ".join(f"max(w{i})" for i in range(len(wins)))
+        hits = con.execute(
+            f"""WITH cand AS (
+                  SELECT u.ip FROM up u JOIN ipstat USING (ip)
+                  GROUP BY u.ip, ipstat.fails, ipstat.succ
+                  HAVING count(*) >= {lo} AND ipstat.fails / (ipstat.fails + ipstat.succ) >= {rs.min_failure_ratio}),
+                im AS (SELECT ip, m0 AS minute, count(*) AS c FROM up WHERE ip IN (SELECT ip FROM cand) GROUP BY ip, m0),
+                w AS (SELECT ip, minute, {cols} FROM im)
+                SELECT ip, {maxes} FROM w GROUP BY ip HAVING {having} ORDER BY ip"""
+        ).fetchall()
+        if not hits:
+            return []
+        con.execute("CREATE TEMP TABLE sa_hit (ip VARCHAR)")
+        con.executemany("INSERT INTO sa_hit VALUES (?)", [(h[0],) for h in hits])
+        stats = {
+            row[0]: row[1:]
+            for row in con.execute(
+                """SELECT u.ip, count(*), count(*) FILTER (WHERE customer), sum(nf)::BIGINT, min(u.t0), max(u.t1),
+                          list(account ORDER BY account), any_value(i.succ), any_value(i.fails)
+                   FROM up u JOIN ipstat i USING (ip) WHERE u.ip IN (SELECT ip FROM sa_hit) GROUP BY u.ip"""
+            ).fetchall()
+        }
+        out = []
+        for h in hits:
+            ip, maxes_v = h[0], h[1:]
+            n_acc, n_cust, nf, t0, t1, accts, succ, fails = stats[ip]
+            share = n_cust / n_acc
+            per_acct = nf / n_acc
+            spraying = rp.enabled and share >= rp.min_customer_share and per_acct <= rp.max_attempts_per_account
+            fired = [w for w, m in zip(wins, maxes_v, strict=True) if m >= w.min_accounts]
+            name = "password_spraying" if spraying else "credential_stuffing"
+            thresholds = {"windows": [w.model_dump() for w in wins], "fired": [w.model_dump() for w in fired],
+                          "min_failure_ratio": rs.min_failure_ratio}
+            if spraying:
+                thresholds |= {"min_customer_share": rp.min_customer_share,
+                               "max_attempts_per_account": rp.max_attempts_per_account}
+            out.append(
+                self._alert(
+                    name,
+                    thresholds=thresholds,
+                    ips=[ip],
+                    accounts=accts,
+                    counts={"failures": nf, "accounts": n_acc, "customer_accounts": n_cust,
+                            "max_accounts_in_window": max(maxes_v), "successes": succ,
+                            "failure_ratio": round(fails / (fails + succ), 4)},
+                    first=iso(t0),
+                    last=iso(t1),
+                    detail=(f"{max(maxes_v)} accounts failed from one address within {fired[0].minutes} min; "
+                            f"{share:.0%} of them customers, {per_acct:.1f} attempts each"),
+                )
+            )
+        return out
+
+    def _campaigns(self, con) -> list[Alert]:
+        r = self.rules.rules.stuffing_campaign
+        W = r.window_minutes
+        con.execute(
+            f"""CREATE TEMP TABLE suspects AS
+            SELECT ip, min(m0) AS minute, count(*) AS accts, count(*) FILTER (WHERE NOT customer) AS noncust,
+                   sum(nf)::BIGINT AS fails, min(t0) AS t0, max(t1) AS t1
+            FROM up
+            WHERE ip NOT IN (SELECT ip FROM shared) AND ip NOT IN (SELECT ip FROM flagged)
+            GROUP BY ip
+            HAVING count(*) FILTER (WHERE NOT customer) >= {r.suspect.min_non_customer_accounts}
+                OR count(*) >= {r.suspect.min_accounts}"""
+        )
+        con.execute(
+            f"""CREATE TEMP TABLE camp_members AS
+            WITH wc AS (
+              SELECT minute, count(*) OVER (ORDER BY minute RANGE BETWEEN {W - 1} PRECEDING AND CURRENT ROW) AS c
+              FROM suspects),
+            ends AS (SELECT DISTINCT minute FROM wc WHERE c >= {r.min_addresses}),
+            m AS (SELECT DISTINCT s.* FROM suspects s JOIN ends e
+                  ON s.minute > e.minute - {W} AND s.minute <= e.minute)
+            SELECT *, sum(gap) OVER (ORDER BY minute, ip ROWS UNBOUNDED PRECEDING) AS campaign
+            FROM (SELECT *, CASE WHEN minute - lag(minute) OVER (ORDER BY minute, ip) > {W} THEN 1 ELSE 0 END AS gap
+                  FROM m)"""
+        )
+        if r.include_new_address_singles and self._has_history:
+            # With history, an address that only failed on accounts it was never used for, inside
+            # a campaign's period, joins it: a customer's own give-up comes from a known address.
+            con.execute(
+                f"""INSERT INTO camp_members
+                WITH span AS (SELECT campaign, min(minute) - {W} AS lo, max(minute) + {W} AS hi
+                              FROM camp_members GROUP BY campaign),
+                cand AS (
+                  SELECT u.ip, min(u.m0) AS minute, count(*) AS accts, count(*) FILTER (WHERE NOT customer) AS noncust,
+                         sum(nf)::BIGINT AS fails, min(u.t0) AS t0, max(u.t1) AS t1,
+                         bool_and(h.account IS NULL) AS all_new
+                  FROM up u
+                  LEFT JOIN (SELECT account, prefix FROM hist_prefix) h
+                    ON h.account = u.account AND h.prefix = {self._prefix_sql('u.ip')}
+                  WHERE u.ip NOT IN (SELECT ip FROM shared) AND u.ip NOT IN (SELECT ip FROM flagged)
+                    AND u.ip NOT IN (SELECT ip FROM camp_members) AND u.ip NOT IN (SELECT ip FROM ipstat WHERE succ > 0)
+                    AND u.account IN (SELECT account FROM hist_account)
+                  GROUP BY u.ip)
+                SELECT c.ip, c.minute, c.accts, c.noncust, c.fails, c.t0, c.t1, 0 AS gap, s.campaign
+                FROM cand c JOIN span s ON c.minute BETWEEN s.lo AND s.hi WHERE c.all_new"""
+            )
+        rows = con.execute(
+            """SELECT campaign, list(ip ORDER BY ip), count(*), sum(accts)::BIGINT, sum(noncust)::BIGINT,
+                      sum(fails)::BIGINT, min(t0), max(t1),
+                      count(DISTINCT regexp_extract(ip, '^(\\d+\\.\\d+)\\.', 1))
+               FROM camp_members GROUP BY campaign ORDER BY campaign"""
+        ).fetchall()
+        out = []
+        for camp, ips, n_ip, n_acc, n_non, fails, t0, t1, nets in rows:
+            accts = [
+                a for (a,) in con.execute(
+                    "SELECT DISTINCT account FROM up WHERE ip IN (SELECT ip FROM camp_members WHERE campaign = ?) ORDER BY 1",
+                    [camp],
+                ).fetchall()
+            ]
+            out.append(
+                self._alert(
+                    "stuffing_campaign",
+                    thresholds={"window_minutes": W, "min_addresses": r.min_addresses,
+                                "suspect": r.suspect.model_dump()},
+                    ips=ips,
+                    accounts=accts,
+                    counts={"addresses": n_ip, "accounts": len(accts), "attempted_pairs": n_acc,
+                            "non_customer_pairs": n_non, "failures": fails, "networks_16": nets},
+                    first=iso(t0),
+                    last=iso(t1),
+                    detail=(f"{n_ip} addresses from {nets} /16 networks, each failing on few accounts "
+                            f"({n_acc / n_ip:.1f} on average), {n_non / max(n_acc, 1):.0%} of them not customers"),
+                )
+            )
+        return out
+
+    def _non_customer(self, con) -> list[Alert]:
+        r = self.rules.rules.non_customer
+        W = r.window_minutes
+        rows = con.execute(
+            f"""WITH nc AS (SELECT * FROM up WHERE NOT customer AND ip NOT IN (SELECT ip FROM flagged)),
+                cand AS (SELECT nc.ip FROM nc JOIN ipstat i USING (ip) GROUP BY nc.ip, i.fails, i.succ
+                         HAVING count(*) >= {r.min_accounts} AND sum(nf) / (i.fails + i.succ) >= {r.min_share}),
+                w AS (SELECT ip, count(*) OVER (PARTITION BY ip ORDER BY m0 RANGE BETWEEN {W - 1} PRECEDING AND CURRENT ROW) AS c
+                      FROM nc WHERE ip IN (SELECT ip FROM cand)),
+                hit AS (SELECT ip, max(c) AS c FROM w GROUP BY ip HAVING max(c) >= {r.min_accounts})
+                SELECT nc.ip, any_value(hit.c), list(account ORDER BY account), sum(nf)::BIGINT, min(t0), max(t1)
+                FROM nc JOIN hit USING (ip) GROUP BY nc.ip ORDER BY nc.ip"""
+        ).fetchall()
+        return [
+            self._alert(
+                "non_customer",
+                thresholds={"window_minutes": W, "min_accounts": r.min_accounts, "min_share": r.min_share},
+                ips=[ip],
+                accounts=accts,
+                counts={"accounts": len(accts), "max_in_window": c, "failures": nf},
+                first=iso(t0),
+                last=iso(t1),
+                detail=f"{c} accounts that are not customers tried within {W} min",
+            )
+            for ip, c, accts, nf, t0, t1 in rows
+        ]
+
+    def _takeover(self, con) -> list[Alert]:
+        rows = con.execute(
+            """SELECT s.account, list(DISTINCT s.ip ORDER BY s.ip), sum(s.n)::BIGINT, min(s.t0), max(s.t1)
+               FROM s JOIN attackers a ON a.ip = s.ip
+               WHERE s.ip NOT IN (SELECT ip FROM allowed) AND s.ip NOT IN (SELECT ip FROM shared)
+               GROUP BY s.account ORDER BY s.account"""
+        ).fetchall()
+        con.execute("CREATE TEMP TABLE taken AS SELECT s.account, s.ip FROM s JOIN attackers a ON a.ip = s.ip")
+        return [
+            self._alert(
+                "account_takeover",
+                thresholds={},
+                ips=ips,
+                accounts=[acct],
+                counts={"successes": n},
+                first=iso(t0),
+                last=iso(t1),
+                detail="successful login from an address that attacked accounts",
+            )
+            for acct, ips, n, t0, t1 in rows
+        ]
+
+    def _prefix_sql(self, col: str = "ip") -> str:
+        """The address block of an address, as a key ('v4:<high bits>' or 'v6:<network>')."""
+        r = self.rules.rules.new_source
+        v4 = " + ".join(f"(split_part({col}, '.', {k})::BIGINT << {24 - 8 * (k - 1)})" for k in range(1, 5))
+        return (
+            f"CASE WHEN regexp_full_match({col}, '\\d{{1,3}}\\.\\d{{1,3}}\\.\\d{{1,3}}\\.\\d{{1,3}}') "
+            f"THEN 'v4:' || (({v4}) >> {32 - r.ipv4_prefix})::VARCHAR ELSE (SELECT v.prefix FROM v6map v WHERE v.ip = {col}) END"
+        )
+
+    def _ensure_udf(self, con) -> None:
+        """v6map: IPv6 address -> its block key, computed in Python (few addresses; no numpy UDF)."""
+        if getattr(self, "_v6_ready", None) is con:
+            return
+        bits = self.rules.rules.new_source.ipv6_prefix
+        con.execute("CREATE OR REPLACE TEMP TABLE v6map (ip VARCHAR, prefix VARCHAR)")
+        ips = [r[0] for r in con.execute("SELECT DISTINCT ip FROM agg WHERE contains(ip, ':')").fetchall()]
+        rows = []
+        for ip in ips:
+            try:
+                rows.append((ip, "v6:" + str(ipaddress.ip_network(f"{ip}/{bits}", strict=False).network_address)))
+            except ValueError:
+                rows.append((ip, "?:" + ip))
+        if rows:
+            con.executemany("INSERT INTO v6map VALUES (?, ?)", rows)
+        self._v6_ready = con
+
+    def _new_source(self, con, state: State) -> list[Alert]:
+        self._ensure_udf(con)
+        rows = con.execute(
+            f"""WITH t AS (
+                  SELECT s.account, s.ip, s.country, s.t0, {self._prefix_sql()} AS prefix,
+                         s.ip IN (SELECT ip FROM shared) AS is_shared
+                  FROM s SEMI JOIN hist_account h ON h.account = s.account
+                  WHERE s.ip NOT IN (SELECT ip FROM allowed) AND s.ip NOT IN (SELECT ip FROM attackers)),
+                nc AS (SELECT t.* FROM t ANTI JOIN hist_country h ON h.account = t.account AND h.country = t.country
+                       WHERE t.country IS NOT NULL),
+                np AS (SELECT t.* FROM t ANTI JOIN hist_prefix h ON h.account = t.account AND h.prefix = t.prefix
+                       WHERE NOT t.is_shared)
+                SELECT account, 'country' AS what, list(DISTINCT country), list(DISTINCT ip ORDER BY ip), min(t0),
+                       account IN (SELECT account FROM up) AS after_failures
+                FROM nc GROUP BY account
+                UNION ALL
+                SELECT account, 'address', [], list(DISTINCT ip ORDER BY ip), min(t0),
+                       account IN (SELECT account FROM up)
+                FROM np WHERE account NOT IN (SELECT account FROM nc) GROUP BY account
+                ORDER BY 1"""
+        ).fetchall()
+        r = self.rules.rules.new_source
+        out = []
+        for acct, what, countries, ips, t0, after_failures in rows:
+            detail = (f"first login from {', '.join(countries)}" if what == "country"
+                      else "first login from this address block")
+            out.append(
+                self._alert(
+                    "new_source",
+                    thresholds={"ipv4_prefix": r.ipv4_prefix, "ipv6_prefix": r.ipv6_prefix, "new": what},
+                    ips=ips,
+                    accounts=[acct],
+                    counts={"addresses": len(ips)},
+                    first=iso(t0),
+                    last=iso(t0),
+                    detail=detail + (" after failed logins on the account" if after_failures else ""),
+                )
+            )
+            notify = r.notify_new_country if what == "country" else r.notify_new_address
+            out[-1].counts["notify"] = notify == "always" or (notify == "after_failures" and after_failures)
+        return out
+
+    def _notifications(self, takeovers: list[Alert], new_src: list[Alert]) -> list[Notification]:
+        notes: dict[str, Notification] = {}
+        if self.rules.rules.account_takeover.notify:
+            for a in takeovers:
+                notes[a.accounts[0]] = Notification(
+                    account=a.accounts[0], kind="account_takeover", ips=a.ips, first=a.first,
+                    reason=f"login from {', '.join(a.ips[:3])}, an address that attacked other accounts: confirm it was you",
+                )
+        for a in new_src:
+            if a.counts.get("notify") and a.accounts[0] not in notes:
+                notes[a.accounts[0]] = Notification(
+                    account=a.accounts[0], kind="new_source", ips=a.ips, first=a.first,
+                    reason=f"{a.detail} ({', '.join(a.ips[:3])}): confirm it was you",
+                )
+        return sorted(notes.values(), key=lambda n: (n.kind != "account_takeover", n.account))
+
+    # ---------------------------------------------------------------- outputs
+    def _summary(self, con, sources, problems, alerts, notes, n_cust, state, t_start, t_scan) -> dict:
+        tot = con.execute(
+            """SELECT coalesce(sum(n), 0)::BIGINT, coalesce(sum(n) FILTER (WHERE failed), 0)::BIGINT,
+                      count(DISTINCT account), count(DISTINCT ip), min(t0), max(t1) FROM agg"""
+        ).fetchone()
+        nc = con.execute(
+            """SELECT coalesce(sum(f.n), 0)::BIGINT, count(DISTINCT f.account), count(DISTINCT f.ip)
+               FROM f ANTI JOIN cust c ON c.account = f.account"""
+        ).fetchone()
+        by_kind: dict[str, int] = {}
+        for a in alerts:
+            by_kind[a.kind] = by_kind.get(a.kind, 0) + 1
+        return {
+            "events": tot[0] + problems.count,
+            "valid_events": tot[0],
+            "failures": tot[1],
+            "successes": tot[0] - tot[1],
+            "accounts": tot[2],
+            "addresses": tot[3],
+            "customers_in_roster": n_cust,
+            "non_customer_failures": nc[0],
+            "non_customer_accounts": nc[1],
+            "non_customer_addresses": nc[2],
+            "shared_addresses": con.execute("SELECT count(*) FROM shared").fetchone()[0],
+            "allowlisted_addresses": con.execute("SELECT count(*) FROM allowed").fetchone()[0],
+            "malformed": problems.count,
+            "ignored_lines": sum(s.ignored for s in sources),
+            "first": iso(tot[4]),
+            "last": iso(tot[5]),
+            "alerts": len(alerts),
+            "alerts_by_kind": by_kind,
+            "notifications": len(notes),
+            "state_accounts_known": state.loaded_accounts,
+            "seconds_scan": round(t_scan - t_start, 3),
+            "seconds_total": round(time.perf_counter() - t_start, 3),
+        }
+
+    def _charts(self, con, campaigns: list[Alert]) -> dict:
+        timeline = con.execute(
+            """SELECT (minute // 10) * 600000 AS t, sum(n)::BIGINT,
+                      coalesce(sum(n) FILTER (WHERE ip IN (SELECT ip FROM attackers)), 0)::BIGINT
+               FROM f GROUP BY 1 ORDER BY 1"""
+        ).fetchall()
+        top = con.execute(
+            """SELECT ip, fails, succ, ip IN (SELECT ip FROM attackers) FROM ipstat
+               WHERE fails > 0 ORDER BY fails DESC, ip LIMIT 20"""
+        ).fetchall()
+        spread = []
+        for i, _ in enumerate(campaigns):
+            pts = con.execute(
+                """SELECT (minute // 5) * 300000 AS t, count(*) AS n,
+                          count(DISTINCT regexp_extract(ip, '^(\\d+\\.\\d+)\\.', 1)) AS nets
+                   FROM camp_members WHERE campaign = (SELECT DISTINCT campaign FROM camp_members ORDER BY 1 LIMIT 1 OFFSET ?)
+                   GROUP BY 1 ORDER BY 1""",
+                [i],
+            ).fetchall()
+            spread.append({"alert": campaigns[i].id, "points": [(iso(t), n, nets) for t, n, nets in pts]})
+        return {
+            "failures_timeline": [(iso(t), n, a) for t, n, a in timeline],
+            "top_addresses": [{"ip": ip, "failures": f, "successes": s, "alerted": bool(a)} for ip, f, s, a in top],
+            "campaign_spread": spread,
+        }
+
+    def _learn(self, con, state: State, summary: dict) -> None:
+        self._ensure_udf(con)
+        con.execute(
+            f"""CREATE TEMP TABLE learned AS
+            SELECT account, {self._prefix_sql()} AS prefix, country, n, t0, t1
+            FROM s WHERE ip NOT IN (SELECT ip FROM attackers)"""
+        )
+        state.save(con, "learned", {"first": summary["first"], "last": summary["last"],
+                                    "events": summary["events"], "alerts": summary["alerts"],
+                                    "rules_version": self.rules.version})
