@@ -6,6 +6,7 @@ import typer
 
 from . import applicability as _applicability
 from . import catalog as _catalog
+from . import continuity as _continuity
 from . import demo as _demo
 from . import logins as _logins
 
@@ -16,6 +17,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(_catalog.app, name="catalog")
+app.add_typer(_continuity.app, name="continuity")
 app.add_typer(_logins.app, name="logins")
 _applicability.register(app)
 _demo.register(app)
