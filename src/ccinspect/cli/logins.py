@@ -1,5 +1,106 @@
 """`ccinspect logins …`: daily login monitoring (credential stuffing, brute force, spraying)."""
 
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+
 import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from ccinspect.detection.adapters import FORMATS, InputError
+from ccinspect.detection.report import alerts_csv, to_json
+from ccinspect.detection.rules import RulesError
+
+from .common import console, err_console, fail
 
 app = typer.Typer(help="Login monitoring over core-system login logs.", no_args_is_help=True)
+
+
+class OutFmt(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+def _progress_cb(progress: Progress):
+    tasks: dict[str, int] = {}
+
+    def cb(stage: str, pct: float) -> None:
+        if stage not in tasks:
+            tasks[stage] = progress.add_task(stage, total=100)
+        progress.update(tasks[stage], completed=min(pct, 100.0))
+
+    return cb
+
+
+@app.command()
+def scan(
+    files: list[str] = typer.Argument(..., help="login logs: files or globs (canonical CSV/JSONL, auth.log, EVTX, …)"),
+    customers: Path = typer.Option(..., "--customers", help="roster CSV with an 'account' column (customers and staff)"),
+    allow: Path = typer.Option(None, "--allow", help="addresses/CIDR blocks of the broker's own gateways and monitors"),
+    state: Path = typer.Option(None, "--state", help="directory keeping history across daily runs"),
+    fmt: OutFmt = typer.Option(OutFmt.table, "--format", help="table | json | csv (alerts)"),
+    out: Path = typer.Option(None, "--out", help="write alerts.json, CSVs, report.html and run.json here"),
+    rules: Path = typer.Option(None, "--rules", help="rules file (default: the packaged logins.yaml)"),
+    input_format: str = typer.Option("auto", "--input-format", help=" | ".join(FORMATS)),
+    mapping: Path = typer.Option(None, "--mapping", help="field mapping for a JSON access log"),
+    year: int = typer.Option(None, "--year", help="year of syslog lines without one (default: file's mtime)"),
+    memory_limit: str = typer.Option("1500MB", "--memory-limit", help="DuckDB memory limit; beyond it spills to disk"),
+    threads: int = typer.Option(None, "--threads", help="DuckDB threads (default: all cores)"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar"),
+) -> None:
+    """Scan login logs for brute force, credential stuffing, spraying and takeovers."""
+    from ccinspect.detection.pipeline import scan_files  # noqa: PLC0415 - keeps `--help` fast
+
+    if input_format not in FORMATS:
+        fail(f"--input-format must be one of {', '.join(FORMATS)}")
+    progress = Progress(TextColumn("{task.description:>6}"), BarColumn(), TextColumn("{task.percentage:>5.1f}%"),
+                        TimeElapsedColumn(), console=err_console, transient=True, disable=quiet or not err_console.is_terminal)
+    try:
+        with progress:
+            run = scan_files(files, customers, allow=allow, state_dir=state, rules_path=rules, out_dir=out,
+                             input_format=input_format, mapping=mapping, year=year, memory_limit=memory_limit,
+                             threads=threads, on_progress=_progress_cb(progress))
+    except (InputError, RulesError, ValueError) as exc:
+        fail(str(exc))
+    res = run.result
+    if fmt == OutFmt.json:
+        sys.stdout.write(to_json(res, run.rules) + "\n")
+    elif fmt == OutFmt.csv:
+        sys.stdout.write(alerts_csv(res))
+    else:
+        _table(run)
+    if res.problems.count:
+        err_console.print(f"[yellow]{res.problems.count} malformed line(s)[/]; first:", highlight=False)
+        for p in res.problems.samples[:5]:
+            err_console.print(f"  {p.file}:{p.line}: {p.field}: {p.message}", highlight=False, markup=False)
+    if out:
+        err_console.print(f"outputs in {out} (report.html, alerts.json, run.json)", highlight=False)
+
+
+def _table(run) -> None:
+    res = run.result
+    s = res.summary
+    t = Table(title="Alerts", show_lines=False)
+    for c in ("id", "severity", "kind", "addresses", "accounts", "first", "detail"):
+        t.add_column(c, overflow="fold")
+    for a in res.alerts[:200]:
+        t.add_row(a.id, a.severity, a.kind,
+                  ", ".join(a.ips[:3]) + (f" +{len(a.ips) - 3}" if len(a.ips) > 3 else ""),
+                  ", ".join(a.accounts[:3]) + (f" +{len(a.accounts) - 3}" if len(a.accounts) > 3 else ""),
+                  (a.first or "")[:19], a.detail)
+    console.print(t)
+    if len(res.alerts) > 200:
+        console.print(f"… {len(res.alerts) - 200} more alerts (use --format json or --out)")
+    summ = Table(title="Summary")
+    summ.add_column("measure")
+    summ.add_column("value", justify="right")
+    for k in ("events", "failures", "successes", "accounts", "addresses", "non_customer_failures",
+              "shared_addresses", "malformed", "alerts", "notifications", "seconds_total"):
+        summ.add_row(k, f"{s[k]:,}" if isinstance(s[k], int) else str(s[k]))
+    for k, v in sorted(s["alerts_by_kind"].items()):
+        summ.add_row(f"alerts: {k}", f"{v:,}")
+    console.print(summ)
