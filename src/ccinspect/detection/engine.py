@@ -123,6 +123,7 @@ class Engine:
     def _connect(self, tmp: Path) -> duckdb.DuckDBPyConnection:
         con = duckdb.connect(":memory:")
         con.execute(f"SET TimeZone='{self.rules.timezone}'")
+        con.execute("SET enable_progress_bar=false")
         con.execute(f"SET memory_limit='{self.memory_limit}'")
         con.execute(f"SET temp_directory='{_q(tmp)}'")
         con.execute("SET preserve_insertion_order=false")

@@ -31,7 +31,6 @@ _HOME_V4 = ["36.224.0.0/11", "114.24.0.0/14", "1.160.0.0/12", "118.160.0.0/13"]
 _NAT_V4 = ["39.8.0.0/24", "49.216.0.0/24", "27.247.0.0/24"]
 _NAT_PER_RANGE = 20
 _OFFICE_V4 = "210.61.0.0/16"
-_OFFICES = 150
 _MONITORS = ["10.20.0.5", "10.20.0.6"]
 _MONITOR_ACCOUNT = "SVCMON01"
 _TRAVEL = {"JP": "126.0.0.0/10", "US": "73.0.0.0/10"}
@@ -105,9 +104,11 @@ def _nat_ips() -> list[str]:
     return out
 
 
-def _office_ips() -> list[str]:
+def _office_ips(customers: int) -> list[str]:
+    """Office gateways: one per ~1000 customers, so each serves hundreds of them."""
     base, _ = _net(_OFFICE_V4)
-    return [str(ipaddress.IPv4Address(base + 256 * (k // 200) + 1 + k % 200)) for k in range(_OFFICES)]
+    n = max(5, customers // 1000)
+    return [str(ipaddress.IPv4Address(base + 256 * (k // 200) + 1 + k % 200)) for k in range(n)]
 
 
 def _benign_sql(sessions: int, customers: int, seed: int, day: date, *, outage: bool, travel: bool,
@@ -119,7 +120,7 @@ def _benign_sql(sessions: int, customers: int, seed: int, day: date, *, outage: 
     )
     nat = _nat_ips()
     nat_list = "[" + ",".join(f"'{ip}'" for ip in nat) + "]"
-    office = _office_ips()
+    office = _office_ips(customers)
     office_list = "[" + ",".join(f"'{ip}'" for ip in office) + "]"
     jp, jn = _net(_TRAVEL["JP"])
     us, un = _net(_TRAVEL["US"])
@@ -166,7 +167,7 @@ def _benign_sql(sessions: int, customers: int, seed: int, day: date, *, outage: 
           WHEN in_outage THEN sec + j * 20
           ELSE sec - (k - j) * (8 + hash(s, {seed}, 12) % 20) END) AS ts,
       CASE WHEN j < k AND u >= 330 AND u < 350 AND NOT in_outage
-           THEN {_acct_sql('c')}[:9] || ((({_acct_sql('c')})[10:]::INTEGER + 1) % 10)::VARCHAR
+           THEN ({_acct_sql('c')})[:9] || ((({_acct_sql('c')})[10:]::INTEGER + 1) % 10)::VARCHAR
            ELSE {_acct_sql('c')} END AS account,
       CASE WHEN ipn IS NOT NULL THEN {_ip_sql('ipn')}
            WHEN src_r < 85 THEN {nat_list}[1 + (hash(s, {seed}, 7) % {len(nat)})::INTEGER]
@@ -301,6 +302,7 @@ def generate(
     scale = min(max(n_events / 1_000_000, 0.25), 4.0)
     con = duckdb.connect()
     con.execute("SET TimeZone='Asia/Taipei'")
+    con.execute("SET enable_progress_bar=false")
     con.execute("SET preserve_insertion_order=false")
     parts = [f"SELECT ts, account, ip, result, reason, channel, country FROM ({_benign_sql(sessions, n_cust, seed, day, outage=outage, travel=travel, pseed=population_seed)})"]
     # The broker's own monitors: a scripted login each minute, a wrong-password probe every 10 minutes.
@@ -345,12 +347,12 @@ def generate(
     if travel:
         travellers = [r[0] for r in con.execute(
             f"SELECT DISTINCT account FROM read_csv('{events}', header=true, all_varchar=true) "
-            "WHERE country IN ('JP', 'US')").fetchall()] if n_events <= 2_000_000 else []
+            "WHERE country IN ('JP', 'US') AND result = 'success'").fetchall()] if n_events <= 2_000_000 else []
     truth = Truth(
         attacker_ips=atk.truth,
         takeover_accounts=atk.takeovers,
         nat_ips=_nat_ips(),
-        office_ips=_office_ips(),
+        office_ips=_office_ips(n_cust),
         monitor_ips=list(_MONITORS),
         traveller_accounts=travellers,
         customers=n_cust,
