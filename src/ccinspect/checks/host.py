@@ -110,7 +110,8 @@ def analyze(ctx) -> list[Check]:
     manual = None if shadow is not None else f"cannot read the shadow file ({shadow_where}); run as root"
     if manual and facts:
         manual = None
+    ssh = "sshd not configured" if permit == "no sshd" else f"sshd PermitRootLogin {permit}"
     checks.append(ctx.check("default_accounts", facts,
-                            f"no default-named account has a usable password; PermitRootLogin {permit}",
+                            f"no default-named account has a usable password; {ssh}",
                             "{n} default-account finding(s)", da_files, manual=manual))
     return checks
