@@ -94,7 +94,7 @@ def _print_status(st, en: bool) -> None:
         t.add_column(c, overflow="fold")
     for d in st.due:
         t.add_row(d.kind, d.system or "—", dual(d.last) if d.last else "—", dual(d.due) if d.due else "now",
-                  ("overdue" if en else "逾期") if d.overdue else "" + (" *" if d.assumed else ""))
+                  (("overdue" if en else "逾期") if d.overdue else "") + (" *" if d.assumed else ""))
     console.print(t)
     tol = st.tolerance
     feeds = ", ".join(f"{k}={v}" for k, v in tol["feeds"].items())
