@@ -84,6 +84,10 @@ def test_sample_folder_gives_the_expected_checklist(report):
     assert got["CC-12000.1"] == "manual"
     by = {r["ref_id"]: r for r in report["requirements"]}
     assert "no machine check exists" in by["CC-12000.1"]["summary"]
+    # Login logs ran through the login-monitoring engine: its alert is a fact for the inspector.
+    logins = by["CC-18000.4.b"]
+    assert logins["status"] == "manual" and "1 alert(s)" in logins["summary"]
+    assert "brute_force: accounts A100017 from 185.220.101.45" in logins["checks"][0]["facts"][0]["message"]
 
 
 def test_facts_name_the_account_file_and_date(report):

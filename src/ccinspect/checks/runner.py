@@ -38,6 +38,9 @@ class Context:
         except ValueError:
             return str(p)
 
+    def rel_str(self, name: str) -> str:
+        return self.rel(Path(name)) if Path(name).is_absolute() else name
+
     def params(self, rule: str) -> dict:
         return self.spec.rules[rule].params
 
@@ -72,7 +75,7 @@ Analyzer = Callable[[Context], list[Check]]
 
 
 def registry() -> dict[str, Analyzer]:
-    from . import accounts, assets, auditlogs, bcp, firewall, host, iot, passwords, training, vulnscan
+    from . import accounts, assets, auditlogs, bcp, firewall, host, iot, logins, passwords, training, vulnscan
 
     return {
         "accounts": accounts.analyze,
@@ -86,6 +89,7 @@ def registry() -> dict[str, Analyzer]:
         "assets": assets.analyze,
         "iot": iot.analyze,
         "host": host.analyze,
+        "logins": logins.analyze,
     }
 
 

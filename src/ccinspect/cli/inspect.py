@@ -78,7 +78,7 @@ def _table(data: dict, shown: set[str] | None) -> None:
             continue
         lines = [escape(r["summary"])]
         for ch in r["checks"]:
-            if ch["status"] in ("fail", "error"):
+            if ch["status"] in ("fail", "error", "manual") and ch["facts"]:
                 lines += [f"  • {escape(_fact(f))}" for f in ch["facts"][:8]]
                 if len(ch["facts"]) > 8:
                     lines.append(f"  • … {len(ch['facts']) - 8} more (see --format json)")
@@ -106,7 +106,7 @@ def markdown(data: dict) -> str:
            " · ".join(f"{k}: {v}" for k, v in data["counts"].items()), "",
            "| ref_id | status | result |", "| --- | --- | --- |"]
     for r in data["requirements"]:
-        facts = [_fact(f) for ch in r["checks"] if ch["status"] in ("fail", "error") for f in ch["facts"]]
+        facts = [_fact(f) for ch in r["checks"] for f in ch["facts"]]
         cell = "<br>".join([r["summary"]] + [f"• {x}" for x in facts]).replace("|", "\\|")
         out.append(f"| {r['ref_id']} | {r['status']} | {cell} |")
     out += ["", "## Evidence files", "", "| file | SHA-256 | read by |", "| --- | --- | --- |"]
