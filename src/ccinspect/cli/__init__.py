@@ -9,6 +9,7 @@ from . import catalog as _catalog
 from . import continuity as _continuity
 from . import demo as _demo
 from . import logins as _logins
+from . import web as _web
 
 app = typer.Typer(
     name="ccinspect",
@@ -21,5 +22,6 @@ app.add_typer(_continuity.app, name="continuity")
 app.add_typer(_logins.app, name="logins")
 _applicability.register(app)
 _demo.register(app)
+_web.register(app)
 
 __all__ = ["app"]

@@ -1,0 +1,167 @@
+"""`ccinspect serve` and `ccinspect web …`: the Django web application from the command line."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import typer
+
+from .common import console, emit_json, fail
+
+web_app = typer.Typer(help="The web application: database, demo data, results import.", no_args_is_help=True)
+
+
+def _var() -> Path:
+    return Path(os.environ.get("CCINSPECT_VAR", "var")).resolve()
+
+
+def _secret_key() -> None:
+    """SECRET_KEY from the environment, else one kept in var/secret_key (created 0600 on first use)."""
+    if os.environ.get("SECRET_KEY") or os.environ.get("CCINSPECT_DEBUG", "").lower() in {"1", "true", "yes"}:
+        return
+    path = _var() / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(50))
+    os.environ["SECRET_KEY"] = path.read_text().strip()
+
+
+def _django():
+    _secret_key()
+    from ccinspect.web import setup
+
+    setup()
+
+
+def _manage(*args: str) -> None:
+    from django.core.management import call_command
+
+    call_command(*args)
+
+
+@web_app.command("migrate")
+def migrate() -> None:
+    """Create or upgrade the database (SQLite under ./var, or DATABASE_URL)."""
+    _django()
+    _manage("migrate", "--noinput", "-v", "0")
+    from ccinspect.web.inspections.services import catalog, ensure_deduction_table
+
+    ensure_deduction_table()
+    fv = catalog().version("mechanism")
+    console.print(f"database ready; catalog {fv.spec.id if hasattr(fv, 'spec') else 'mechanism'}: "
+                  f"{len(fv.requirements)} requirements loaded")
+
+
+@web_app.command("seed-demo")
+def seed_demo() -> None:
+    """A demo regulator and brokers with a year of inspections, findings and evidence; prints the users."""
+    _django()
+    from ccinspect.web.demo import DEMO_TOTP, seed, totp_now
+
+    out = seed()
+    console.print(f"demo broker {out['broker'].name}: {out['created']} inspections created")
+    console.print("\n[bold]Demo users[/] (sign in at http://127.0.0.1:8000/):")
+    for username, org, role, _family, _given, _title, password in out["users"]:
+        mfa = " + TOTP" if username in DEMO_TOTP else ""
+        console.print(f"  {username:15} {password:22} {role.label}{mfa} · {org or '—'}", highlight=False,
+                      soft_wrap=True)
+    console.print("\n[bold]MFA[/]: the admin roles sign in with a six-digit TOTP code after the password. "
+                  "Add the secret to any authenticator app (TOTP, SHA-1, 30 s, 6 digits), or print the "
+                  "current code with `ccinspect web totp SECRET`:")
+    for username, secret in DEMO_TOTP.items():
+        console.print(f"  {username:15} secret {secret}   (code now: {totp_now(secret)})", highlight=False)
+    console.print("Other users may turn MFA on under 'Two-factor'. Three wrong passwords lock an account "
+                  "for 30 minutes (CCINSPECT_LOCKOUT_MINUTES).")
+
+
+@web_app.command("totp")
+def totp(secret: str = typer.Argument(..., help="base32 TOTP secret")) -> None:
+    """The current six-digit code for a TOTP secret (for the demo users)."""
+    from ccinspect.web.demo import totp_now
+
+    try:
+        console.print(totp_now(secret.replace(" ", "").upper()))
+    except Exception as exc:  # noqa: BLE001 - a bad secret
+        fail(f"not a base32 secret: {exc}")
+
+
+@web_app.command("import-results")
+def import_results(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="results JSON (see docs/web.md)"),
+    inspection: int = typer.Option(..., "--inspection", help="inspection id"),
+    user: str = typer.Option(..., "--user", help="the broker user the results are attached as"),
+) -> None:
+    """Attach automated check results (`ccinspect inspect --format json`, login monitoring) as evidence."""
+    _django()
+    from ccinspect.web.accounts.models import User
+    from ccinspect.web.inspections import services as svc
+    from ccinspect.web.inspections.evidence import UploadError
+    from ccinspect.web.inspections.models import Inspection
+
+    u = User.objects.filter(username=user, is_active=True).first()
+    insp = Inspection.objects.filter(pk=inspection).first()
+    if u is None:
+        fail(f"no active user {user!r}")
+    if insp is None:
+        fail(f"no inspection {inspection}")
+    from django.core.exceptions import PermissionDenied
+
+    try:
+        out = svc.import_results(u, insp, file.read_bytes(), source=file.name)
+    except (svc.ServiceError, UploadError, PermissionDenied) as exc:
+        fail(str(exc))
+    emit_json(out)
+
+
+@web_app.command("create-user")
+def create_user(
+    username: str, role: str = typer.Option(..., "--role"), organisation: str = typer.Option(None, "--org"),
+    title: str = typer.Option("", "--title"), name: str = typer.Option("", "--name"),
+) -> None:
+    """Create a user with a random initial password (printed once, changed at first sign-in)."""
+    _django()
+    from ccinspect.web.accounts.models import Organisation
+    from ccinspect.web.accounts.services import create_user as make
+
+    org = None
+    if organisation:
+        org = Organisation.objects.filter(name=organisation).first()
+        if org is None:
+            fail(f"no organisation {organisation!r}")
+    try:
+        u, pw = make(None, organisation=org, username=username, role=role, title=title, first_name=name)
+    except ValueError as exc:
+        fail(str(exc))
+    console.print(f"{u.username}: initial password {pw}", highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(web_app, name="web")
+
+    @app.command("serve")
+    def serve(
+        host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Option(8000, "--port"),
+        workers: int = typer.Option(2, "--workers"),
+        dev: bool = typer.Option(False, "--dev", help="Django's development server instead of gunicorn"),
+    ) -> None:
+        """Serve the web application (gunicorn + whitenoise; --dev for runserver)."""
+        _django()
+        _manage("collectstatic", "--noinput", "-v", "0")
+        console.print(f"serving at http://{host}:{port}/", highlight=False)
+        if dev:
+            _manage("runserver", f"{host}:{port}", "--noreload")
+            return
+        gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or shutil.which("gunicorn")
+        if not gunicorn:
+            fail("gunicorn is not installed; use --dev")
+        env = dict(os.environ, DJANGO_SETTINGS_MODULE="ccinspect.web.settings")
+        raise typer.Exit(subprocess.call([gunicorn, "ccinspect.web.wsgi:application", "--bind",
+                                          f"{host}:{port}", "--workers", str(workers),
+                                          "--access-logfile", "-"], env=env))

@@ -1,0 +1,5 @@
+from .models import Role
+
+
+def roles(request):
+    return {"Role": Role}

@@ -1,0 +1,168 @@
+"""Organisations, users and roles, password history, API tokens and the audit trail."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from ccinspect.applicability import BrokerProfile, profile_from_mapping
+
+
+class Organisation(models.Model):
+    BROKER, REGULATOR, OPERATOR = "broker", "regulator", "operator"
+    KINDS = [(BROKER, _("Broker")), (REGULATOR, _("Regulator")), (OPERATOR, _("Operator"))]
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=KINDS, default=BROKER)
+    profile = models.JSONField(_("broker profile"), default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_broker(self) -> bool:
+        return self.kind == self.BROKER
+
+    def broker_profile(self) -> BrokerProfile:
+        return profile_from_mapping({"capital": 0, **self.profile, "name": self.name}, f"organisation {self.name}")
+
+
+class Role(models.TextChoices):
+    SITE_ADMIN = "site_admin", _("Site administrator")
+    BROKER_ADMIN = "broker_admin", _("Broker administrator")
+    SECURITY_OFFICER = "security_officer", _("Security officer")
+    COMPUTER_AUDITOR = "computer_auditor", _("Computer auditor")
+    REGULATOR = "regulator_inspector", _("Regulator inspector")
+
+
+ADMIN_ROLES = {Role.SITE_ADMIN, Role.BROKER_ADMIN}
+
+
+class User(AbstractUser):
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, null=True, blank=True,
+                                     related_name="users", verbose_name=_("organisation"))
+    role = models.CharField(_("role"), max_length=30, choices=Role.choices, default=Role.SECURITY_OFFICER)
+    title = models.CharField(_("job title"), max_length=100, blank=True)
+    must_change_password = models.BooleanField(default=True)
+    password_changed_at = models.DateTimeField(null=True, blank=True)
+
+    def set_password(self, raw_password):
+        super().set_password(raw_password)
+        self._password_changed = raw_password is not None
+
+    def audit_organisation_id(self):
+        return self.organisation_id
+
+    def display_name(self) -> str:
+        return self.get_full_name() or self.username
+
+    @property
+    def mfa_required(self) -> bool:
+        return self.role in ADMIN_ROLES
+
+    @property
+    def is_site_admin(self) -> bool:
+        return self.role == Role.SITE_ADMIN
+
+    @property
+    def is_regulator(self) -> bool:
+        return self.role == Role.REGULATOR
+
+    @property
+    def sees_all_brokers(self) -> bool:
+        return self.role in (Role.SITE_ADMIN, Role.REGULATOR)
+
+    @property
+    def can_prepare(self) -> bool:
+        return self.role in (Role.SECURITY_OFFICER, Role.BROKER_ADMIN)
+
+    @property
+    def can_review(self) -> bool:
+        return self.role == Role.COMPUTER_AUDITOR
+
+    @property
+    def can_view_audit(self) -> bool:
+        return self.role in (Role.SITE_ADMIN, Role.BROKER_ADMIN, Role.COMPUTER_AUDITOR, Role.REGULATOR)
+
+
+class PasswordHistory(models.Model):
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="password_history")
+    password = models.CharField(max_length=256)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+
+class ApiToken(models.Model):
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(max_length=12)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    @staticmethod
+    def digest(key: str) -> str:
+        return hashlib.sha256(key.encode()).hexdigest()
+
+    @classmethod
+    def issue(cls, user: User, name: str) -> tuple[ApiToken, str]:
+        """A new token; the key is returned once and stored only as its SHA-256."""
+        key = "cci_" + secrets.token_urlsafe(32)
+        return cls.objects.create(user=user, name=name, prefix=key[:12], key_hash=cls.digest(key)), key
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+
+class AuditError(RuntimeError):
+    pass
+
+
+class AuditQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AuditError("the audit trail is read-only")
+
+    def delete(self):
+        raise AuditError("the audit trail is read-only")
+
+
+class AuditEvent(models.Model):
+    """One create, update or delete (or sign-in event). Rows are never updated or deleted: the model
+    refuses, and database triggers (see the migration) refuse too."""
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor_id = models.BigIntegerField(null=True, blank=True)
+    actor_username = models.CharField(max_length=150, blank=True)
+    actor_name = models.CharField(max_length=300, blank=True)
+    actor_title = models.CharField(max_length=100, blank=True)
+    actor_role = models.CharField(max_length=30, blank=True)
+    organisation_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    action = models.CharField(max_length=20)
+    model = models.CharField(max_length=100)
+    object_id = models.CharField(max_length=64, blank=True)
+    object_repr = models.CharField(max_length=300, blank=True)
+    changes = models.JSONField(default=dict, blank=True)
+
+    objects = AuditQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise AuditError("the audit trail is read-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AuditError("the audit trail is read-only")

@@ -1,0 +1,353 @@
+"""The REST API (django-ninja): token authentication (`Authorization: Bearer cci_…`), the same permissions
+and services as the pages. OpenAPI at /api/docs."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse
+from django.utils import timezone
+from ninja import File, Form, NinjaAPI, Schema
+from ninja.files import UploadedFile
+from ninja.security import HttpBearer
+
+from ccinspect.applicability import DateParseError, parse_date
+from ccinspect.web.accounts import audit
+from ccinspect.web.accounts.models import ApiToken
+from ccinspect.web.inspections import services as svc
+from ccinspect.web.inspections.evidence import UploadError, path_of, read_upload
+from ccinspect.web.inspections.models import ChecklistItem, Evidence, Finding, Inspection
+from ccinspect.web.inspections.permissions import (
+    brokers_for,
+    evidence_for,
+    findings_for,
+    get_or_404,
+    inspections_for,
+)
+
+
+class TokenAuth(HttpBearer):
+    def authenticate(self, request, token):
+        tok = ApiToken.objects.select_related("user").filter(key_hash=ApiToken.digest(token)).first()
+        if tok is None or not tok.user.is_active:
+            return None
+        ApiToken.objects.filter(pk=tok.pk).update(last_used_at=timezone.now())
+        request.user = tok.user
+        audit.set_actor(tok.user)  # reset by ActorMiddleware's finally at the end of the request
+        return tok.user
+
+
+api = NinjaAPI(title="ccinspect API", version="1", auth=TokenAuth(), urls_namespace="api",
+               description="建立證券商資通安全檢查機制 — inspections, checklist items, evidence, findings; "
+                           "catalog and applicability read-only.")
+
+
+@api.exception_handler(svc.ServiceError)
+def _service_error(request, exc):
+    return api.create_response(request, {"detail": str(exc)}, status=400)
+
+
+@api.exception_handler(UploadError)
+def _upload_error(request, exc):
+    return api.create_response(request, {"detail": str(exc)}, status=400)
+
+
+@api.exception_handler(PermissionDenied)
+def _forbidden(request, exc):
+    return api.create_response(request, {"detail": str(exc) or "forbidden"}, status=403)
+
+
+# ---- schemas --------------------------------------------------------------------------------------------
+
+class BrokerOut(Schema):
+    id: int
+    name: str
+    profile: dict
+
+
+class InspectionOut(Schema):
+    id: int
+    broker_id: int
+    occurrence_id: str
+    title: str
+    title_en: str
+    cadence: str
+    period_start: dt.date
+    period_end: dt.date
+    due: dt.date
+    status: str
+    tier: int
+    framework_version: str
+
+
+class ItemOut(Schema):
+    id: int
+    inspection_id: int
+    ref_id: str
+    chapter: str
+    assessable: bool
+    text: str
+    text_en: str
+    focus_points: list
+    result: str
+    na_reason: str
+    notes: str
+    automated_status: str
+
+
+class ItemIn(Schema):
+    result: str
+    notes: str | None = None
+    na_reason: str = ""
+
+
+class EvidenceOut(Schema):
+    id: int
+    kind: str
+    original_name: str
+    sha256: str
+    size: int
+    content_type: str
+    uploaded_by: str
+    uploaded_at: dt.datetime
+    item_id: int | None
+    finding_id: int | None
+    supersedes_id: int | None
+    note: str
+
+
+class FindingOut(Schema):
+    id: int
+    broker_id: int
+    inspection_id: int
+    item_id: int
+    ref_id: str
+    chapter: str
+    title: str
+    severity: str
+    deduction_points: float
+    owner_id: int | None
+    due_date: dt.date
+    remediation_plan: str
+    status: str
+    overdue: bool
+
+
+class FindingIn(Schema):
+    title: str
+    severity: str
+    due_date: dt.date
+    description: str = ""
+    owner_id: int | None = None
+    remediation_plan: str = ""
+
+
+class FindingUpdate(Schema):
+    remediation_plan: str | None = None
+    owner_id: int | None = None
+    due_date: dt.date | None = None
+    severity: str | None = None
+
+
+class TransitionIn(Schema):
+    to: str
+    note: str = ""
+
+
+class CreateInspectionIn(Schema):
+    broker_id: int
+    occurrence_id: str
+
+
+class ResultsIn(Schema):
+    source: str = "api"
+    results: list[dict[str, Any]]
+
+
+class NoteIn(Schema):
+    note: str = ""
+
+
+def _insp(i: Inspection) -> dict:
+    return {"id": i.pk, "broker_id": i.organisation_id, "occurrence_id": i.occurrence_id, "title": i.title,
+            "title_en": i.title_en, "cadence": i.cadence, "period_start": i.period_start,
+            "period_end": i.period_end, "due": i.due, "status": i.status, "tier": i.tier,
+            "framework_version": i.framework_version}
+
+
+def _ev(e: Evidence) -> dict:
+    return {"id": e.pk, "kind": e.kind, "original_name": e.original_name, "sha256": e.sha256, "size": e.size,
+            "content_type": e.content_type, "uploaded_by": e.uploaded_by.username, "uploaded_at": e.uploaded_at,
+            "item_id": e.item_id, "finding_id": e.finding_id, "supersedes_id": e.supersedes_id, "note": e.note}
+
+
+def _finding(f: Finding) -> dict:
+    return {"id": f.pk, "broker_id": f.organisation_id, "inspection_id": f.inspection_id, "item_id": f.item_id,
+            "ref_id": f.ref_id, "chapter": f.chapter, "title": f.title, "severity": f.severity,
+            "deduction_points": float(f.deduction_points), "owner_id": f.owner_id, "due_date": f.due_date,
+            "remediation_plan": f.remediation_plan, "status": f.status, "overdue": f.is_overdue}
+
+
+def _item(request, item_id: int) -> ChecklistItem:
+    return get_or_404(ChecklistItem.objects.select_related("inspection").filter(
+        inspection__in=inspections_for(request.auth)), item_id)
+
+
+# ---- catalog and applicability (read-only) --------------------------------------------------------------
+
+@api.get("/catalog/requirements", tags=["catalog"])
+def catalog_requirements(request, chapter: str | None = None):
+    fv = svc.catalog().version("mechanism")
+    return [r.to_dict() for r in fv.requirements if chapter is None or r.chapter == chapter]
+
+
+@api.get("/catalog/requirements/{ref_id}", tags=["catalog"])
+def catalog_requirement(request, ref_id: str):
+    fv = svc.catalog().version("mechanism")
+    for r in fv.requirements:
+        if r.ref_id == ref_id:
+            return r.to_dict() | {"focus_points": [
+                {"text": f.text, "text_en": f.text_en} for f in svc.catalog().focus_points_for(ref_id)]}
+    from django.http import Http404
+
+    raise Http404
+
+
+@api.get("/brokers", response=list[BrokerOut], tags=["brokers"])
+def brokers(request):
+    return [{"id": b.pk, "name": b.name, "profile": b.profile} for b in brokers_for(request.auth)]
+
+
+@api.get("/brokers/{broker_id}/applicability", tags=["brokers"])
+def broker_applicability(request, broker_id: int, as_of: str | None = None):
+    org = get_or_404(brokers_for(request.auth), broker_id)
+    try:
+        day = parse_date(as_of, field="as_of") if as_of else timezone.localdate()
+    except DateParseError as exc:
+        raise svc.ServiceError(str(exc)) from None
+    return svc.applicability(org, day).to_dict()
+
+
+# ---- inspections ----------------------------------------------------------------------------------------
+
+@api.get("/inspections", response=list[InspectionOut], tags=["inspections"])
+def inspections(request, broker_id: int | None = None):
+    qs = inspections_for(request.auth)
+    if broker_id is not None:
+        qs = qs.filter(organisation_id=broker_id)
+    return [_insp(i) for i in qs]
+
+
+@api.post("/inspections", response={201: InspectionOut}, tags=["inspections"])
+def inspection_create(request, body: CreateInspectionIn):
+    org = get_or_404(brokers_for(request.auth), body.broker_id)
+    return 201, _insp(svc.create_inspection(request.auth, org, body.occurrence_id))
+
+
+@api.get("/inspections/{inspection_id}", response=InspectionOut, tags=["inspections"])
+def inspection(request, inspection_id: int):
+    return _insp(get_or_404(inspections_for(request.auth), inspection_id))
+
+
+@api.get("/inspections/{inspection_id}/items", response=list[ItemOut], tags=["inspections"])
+def inspection_items(request, inspection_id: int):
+    return list(get_or_404(inspections_for(request.auth), inspection_id).items.all())
+
+
+@api.post("/inspections/{inspection_id}/submit", response=InspectionOut, tags=["inspections"])
+def inspection_submit(request, inspection_id: int):
+    return _insp(svc.submit(request.auth, get_or_404(inspections_for(request.auth), inspection_id)))
+
+
+@api.post("/inspections/{inspection_id}/signoff", response=InspectionOut, tags=["inspections"])
+def inspection_signoff(request, inspection_id: int, body: NoteIn):
+    return _insp(svc.sign_off(request.auth, get_or_404(inspections_for(request.auth), inspection_id), body.note))
+
+
+@api.post("/inspections/{inspection_id}/results", tags=["evidence"])
+def inspection_results(request, inspection_id: int, body: ResultsIn):
+    """Attach automated check results (see docs/web.md for the JSON shape)."""
+    insp = get_or_404(inspections_for(request.auth), inspection_id)
+    return svc.import_results(request.auth, insp, body.results, source=body.source)
+
+
+@api.get("/inspections/{inspection_id}/evidence", response=list[EvidenceOut], tags=["evidence"])
+def inspection_evidence(request, inspection_id: int):
+    insp = get_or_404(inspections_for(request.auth), inspection_id)
+    return [_ev(e) for e in insp.evidence.select_related("uploaded_by")]
+
+
+@api.get("/items/{item_id}", response=ItemOut, tags=["inspections"])
+def item(request, item_id: int):
+    return _item(request, item_id)
+
+
+@api.patch("/items/{item_id}", response=ItemOut, tags=["inspections"])
+def item_update(request, item_id: int, body: ItemIn):
+    return svc.set_item_result(request.auth, _item(request, item_id), body.result, notes=body.notes,
+                               na_reason=body.na_reason)
+
+
+@api.post("/items/{item_id}/evidence", response={201: EvidenceOut}, tags=["evidence"])
+def item_evidence(request, item_id: int, file: File[UploadedFile], note: Form[str] = "",
+                  supersedes_id: Form[int | None] = None):
+    it = _item(request, item_id)
+    sup = get_or_404(evidence_for(request.auth), supersedes_id) if supersedes_id else None
+    e = svc.add_evidence(request.auth, it, name=file.name, data=read_upload(file), note=note, supersedes=sup)
+    return 201, _ev(e)
+
+
+@api.get("/evidence/{evidence_id}", response=EvidenceOut, tags=["evidence"])
+def evidence(request, evidence_id: int):
+    return _ev(get_or_404(evidence_for(request.auth), evidence_id))
+
+
+@api.get("/evidence/{evidence_id}/download", tags=["evidence"])
+def evidence_download(request, evidence_id: int):
+    e = get_or_404(evidence_for(request.auth), evidence_id)
+    return FileResponse(open(path_of(e), "rb"), as_attachment=True, filename=e.original_name,
+                        content_type=e.content_type)
+
+
+# ---- findings -------------------------------------------------------------------------------------------
+
+@api.get("/findings", response=list[FindingOut], tags=["findings"])
+def findings(request, status: str | None = None):
+    qs = findings_for(request.auth)
+    if status:
+        qs = qs.filter(status=status)
+    return [_finding(f) for f in qs]
+
+
+@api.post("/items/{item_id}/findings", response={201: FindingOut}, tags=["findings"])
+def finding_create(request, item_id: int, body: FindingIn):
+    f = svc.raise_finding(request.auth, _item(request, item_id), title=body.title, severity=body.severity,
+                          due_date=body.due_date, description=body.description, owner_id=body.owner_id,
+                          remediation_plan=body.remediation_plan)
+    return 201, _finding(f)
+
+
+@api.get("/findings/{finding_id}", response=FindingOut, tags=["findings"])
+def finding(request, finding_id: int):
+    return _finding(get_or_404(findings_for(request.auth), finding_id))
+
+
+@api.patch("/findings/{finding_id}", response=FindingOut, tags=["findings"])
+def finding_update(request, finding_id: int, body: FindingUpdate):
+    f = get_or_404(findings_for(request.auth), finding_id)
+    return _finding(svc.update_finding(request.auth, f, remediation_plan=body.remediation_plan,
+                                       owner_id=body.owner_id, due_date=body.due_date, severity=body.severity))
+
+
+@api.post("/findings/{finding_id}/transition", response=FindingOut, tags=["findings"])
+def finding_transition(request, finding_id: int, body: TransitionIn):
+    f = get_or_404(findings_for(request.auth), finding_id)
+    return _finding(svc.transition(request.auth, f, body.to, body.note))
+
+
+@api.post("/findings/{finding_id}/retest", response={201: EvidenceOut}, tags=["findings"])
+def finding_retest(request, finding_id: int, file: File[UploadedFile], note: Form[str] = ""):
+    f = get_or_404(findings_for(request.auth), finding_id)
+    return 201, _ev(svc.add_retest_evidence(request.auth, f, name=file.name, data=read_upload(file), note=note))

@@ -1,0 +1,80 @@
+"""The broker dashboard: due this month, overdue, open findings by chapter, compliance by chapter over time,
+the tier and what becomes effective next."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import Counter
+
+import plotly.graph_objects as go
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ccinspect.applicability.dates import end_of_month
+from ccinspect.web.inspections import services as svc
+from ccinspect.web.inspections.models import Finding, Inspection
+from ccinspect.web.inspections.permissions import brokers_for, get_or_404
+
+
+def _fig_json(fig) -> str:
+    fig.update_layout(margin={"l": 40, "r": 10, "t": 30, "b": 40}, height=320, template="plotly_white",
+                      font={"family": "Noto Sans CJK TC, Noto Sans TC, sans-serif"})
+    return fig.to_json()
+
+
+def broker_summary(org, today: dt.date) -> dict:
+    month_start, month_end = today.replace(day=1), end_of_month(today)
+    occs = svc.calendar_for(org, today - dt.timedelta(days=366), month_end, kind=None)
+    inspections = {i.occurrence_id: i for i in Inspection.objects.filter(organisation=org)}
+    due_month, overdue = [], []
+    for o in occs:
+        insp = inspections.get(o.id)
+        done = insp is not None and insp.status == Inspection.SIGNED_OFF
+        row = {"occ": o, "inspection": insp, "done": done}
+        if month_start <= o.due <= month_end:
+            due_month.append(row)
+        elif o.due < today and o.kind == "inspection" and not done:
+            overdue.append(row)
+    findings = Finding.objects.filter(organisation=org)
+    open_f = findings.exclude(status=Finding.CLOSED)
+    overdue_f = [f for f in open_f if f.is_overdue]
+    res = svc.applicability(org, today)
+    upcoming = sorted(res.upcoming, key=lambda e: (e.effective_from or dt.date.max, e.ref_id))[:10]
+    return {"org": org, "tier": res.tier, "version": res.version, "due_month": due_month, "overdue": overdue,
+            "open_findings": open_f.count(), "overdue_findings": overdue_f, "upcoming": upcoming,
+            "by_chapter": Counter(open_f.values_list("chapter", flat=True)),
+            "points": sum(f.deduction_points for f in open_f)}
+
+
+@login_required
+def dashboard(request):
+    brokers = brokers_for(request.user)
+    org = None
+    if request.GET.get("broker"):
+        org = get_or_404(brokers, request.GET["broker"])
+    elif request.user.organisation_id and brokers.filter(pk=request.user.organisation_id).exists():
+        org = brokers.get(pk=request.user.organisation_id)
+    if org is None:
+        rows = []
+        today = timezone.localdate()
+        for b in brokers:
+            open_f = Finding.objects.filter(organisation=b).exclude(status=Finding.CLOSED)
+            rows.append({"org": b, "open": open_f.count(),
+                         "overdue": sum(1 for f in open_f if f.is_overdue),
+                         "inspections": Inspection.objects.filter(organisation=b).count(), "today": today})
+        return render(request, "dashboard/overview.html", {"rows": rows})
+    s = broker_summary(org, timezone.localdate())
+    chapters = sorted(s["by_chapter"])
+    bar = go.Figure(go.Bar(x=chapters, y=[s["by_chapter"][c] for c in chapters], marker_color="#b3261e"))
+    bar.update_layout(title=_("Open findings by chapter"), yaxis={"dtick": 1})
+    line = go.Figure()
+    for chapter, pts in sorted(svc.compliance_series(org).items()):
+        line.add_trace(go.Scatter(x=[p[0].isoformat() for p in pts], y=[p[1] for p in pts], mode="lines+markers",
+                                  name=chapter))
+    line.update_layout(title=_("Compliance by chapter (%)"), yaxis={"range": [0, 105]})
+    return render(request, "dashboard/broker.html", s | {
+        "bar_json": _fig_json(bar), "line_json": _fig_json(line), "brokers": brokers,
+        "chart_data": json.dumps({c: s["by_chapter"][c] for c in chapters})})
