@@ -40,11 +40,12 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        where = [f"sheet {self.sheet}"] if self.sheet else []
+        book = self.source.lower().endswith(".xlsx")  # YAML: section, record number, field
+        where = [f"{'sheet' if book else 'section'} {self.sheet}"] if self.sheet else []
         if self.row is not None:
-            where.append(f"row {self.row}")
+            where.append(f"{'row' if book else 'record'} {self.row}")
         if self.column:
-            where.append(f"column {self.column}")
+            where.append(f"{'column' if book else 'field'} {self.column}")
         return f"{self.source}: {', '.join(where)}: {self.message}" if where else f"{self.source}: {self.message}"
 
     def to_dict(self) -> dict:
