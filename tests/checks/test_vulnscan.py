@@ -107,9 +107,10 @@ ALL_AREAS = ("network_architecture;network_malicious_activity;endpoint_malicious
 
 def test_pentest_and_health_check_by_tier(ev):
     write(ev, "vulnscan/security_tests.csv", TESTS + f"pentest,2023-03-01,X,web,0,\nhealth_check,2023-02-01,X,{ALL_AREAS},0,\n")
-    checks, _ = run("security_tests", ev, tier=3)  # tier 3: every two years
-    assert checks["penetration_test"].status.value == "pass"
+    checks, _ = run("security_tests", ev, tier=3)  # health check, tier 3: every two years
     assert checks["health_check"].status.value == "pass"
+    # Penetration tests: the text says only 定期; ccinspect proposes yearly for every tier.
+    assert checks["penetration_test"].status.value == "fail"
     checks, _ = run("security_tests", ev, tier=1)  # tier 1: every year
     assert checks["penetration_test"].status.value == "fail"
     assert "more than 12 months" in checks["health_check"].facts[0].message

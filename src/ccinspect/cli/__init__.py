@@ -8,6 +8,7 @@ from . import applicability as _applicability
 from . import catalog as _catalog
 from . import continuity as _continuity
 from . import demo as _demo
+from . import inspect as _inspect
 from . import logins as _logins
 from . import web as _web
 
@@ -22,6 +23,7 @@ app.add_typer(_continuity.app, name="continuity")
 app.add_typer(_logins.app, name="logins")
 _applicability.register(app)
 _demo.register(app)
+_inspect.register(app)
 _web.register(app)
 
 __all__ = ["app"]
