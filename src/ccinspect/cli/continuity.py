@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import typer
@@ -32,7 +33,7 @@ def _register(path: Path) -> Register:
         fail(f"the register is not valid ({len(exc.problems)} problem(s)):\n{exc}")
 
 
-def _clauses(g, en: bool) -> str:
+def _clauses(g) -> str:
     return "\n".join(f"{c.ref_id} ({c.version}{', changed' if c.changed_by_amendment else ''})" for c in g.clauses)
 
 
@@ -46,8 +47,6 @@ def status(
     fail_on_gaps: bool = typer.Option(False, "--fail-on-gaps", help="exit 1 when there is a gap now"),
 ) -> None:
     """Every gap of the register with the CC-20000 clause it breaks (both versions where the amendment changed it)."""
-    import datetime as dt
-
     try:
         prof = load_profile(profile)
         day = parse_date(as_of, field="--as-of") if as_of else dt.date.today()
@@ -74,7 +73,7 @@ def _print_status(st, en: bool) -> None:
         t.add_column("mechanism", overflow="fold")
         for g in gaps:
             msg = (g.message_en if en else g.message) + (" *" if g.assumed else "")
-            t.add_row(g.rule, msg, _clauses(g, en), ", ".join(g.mechanism))
+            t.add_row(g.rule, msg, _clauses(g), ", ".join(g.mechanism))
         console.print(t)
     o = st.dr_outlook
     if o:
