@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 import yaml
@@ -240,3 +241,11 @@ def test_rules_file_rejects_an_unknown_clause(tmp_path):
     p.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     with pytest.raises(RulesError, match=r"CC-20000\.十七 is not in internal-control/amended"):
         load_rules(p)
+
+
+def test_docs_list_every_rule_with_its_clauses():
+    text = (Path(__file__).resolve().parents[2] / "docs" / "continuity.md").read_text(encoding="utf-8")
+    for r in default_rules():
+        (row,) = [line for line in text.splitlines() if line.startswith(f"| `{r.id}` |")]
+        for ref in r.clauses["amended"]:
+            assert ref in row, (r.id, ref)
