@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_safe
 
 from ccinspect.applicability.dates import end_of_month
 from ccinspect.web.inspections import services as svc
@@ -50,6 +51,7 @@ def broker_summary(org, today: dt.date) -> dict:
 
 
 @login_required
+@require_safe
 def dashboard(request):
     brokers = brokers_for(request.user)
     org = None

@@ -12,7 +12,7 @@ from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from ccinspect.web.accounts.models import Role, User
 
@@ -39,6 +39,7 @@ def _broker(request):
 
 
 @login_required
+@require_safe
 def inspection_list(request):
     qs = inspections_for(request.user)
     if request.GET.get("broker"):
@@ -47,6 +48,7 @@ def inspection_list(request):
 
 
 @login_required
+@require_safe
 def plan(request):
     org = _broker(request)
     if org is None:
@@ -85,6 +87,7 @@ def _item_ctx(request, item):
 
 
 @login_required
+@require_safe
 def detail(request, pk):
     insp = get_or_404(inspections_for(request.user), pk)
     items = list(insp.items.prefetch_related("evidence", "findings"))
@@ -187,6 +190,7 @@ def workflow(request, pk, action):
 
 
 @login_required
+@require_safe
 def evidence_download(request, pk):
     e = get_or_404(evidence_for(request.user), pk)
     resp = FileResponse(open(path_of(e), "rb"), as_attachment=True, filename=e.original_name,
@@ -199,6 +203,7 @@ def evidence_download(request, pk):
 # ---- findings -------------------------------------------------------------------------------------------
 
 @login_required
+@require_safe
 def finding_list(request):
     qs = findings_for(request.user)
     status = request.GET.get("status")
@@ -226,6 +231,7 @@ def finding_create(request, pk, item_pk):
 
 
 @login_required
+@require_safe
 def finding_new(request, pk, item_pk):
     item = _item(request, pk, item_pk)
     users = User.objects.filter(organisation_id=item.inspection.organisation_id, is_active=True)
@@ -236,6 +242,7 @@ def finding_new(request, pk, item_pk):
 
 
 @login_required
+@require_safe
 def finding_detail(request, pk):
     f = get_or_404(findings_for(request.user), pk)
     mine = request.user.organisation_id == f.organisation_id

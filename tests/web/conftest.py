@@ -1,0 +1,106 @@
+"""Django for the web tests only: the other test folders run without it.
+
+The database is SQLite by default; DATABASE_URL=postgresql://… runs the same tests on PostgreSQL
+(pytest-django creates test_<name>)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ccinspect.web.settings")
+os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production-0123456789")
+os.environ.setdefault("CCINSPECT_VAR", tempfile.mkdtemp(prefix="ccinspect-test-var-"))
+
+os.makedirs(os.path.join(os.environ["CCINSPECT_VAR"], "static"), exist_ok=True)
+
+import django  # noqa: E402
+
+django.setup()
+
+import pytest  # noqa: E402
+from django.contrib.auth.hashers import Argon2PasswordHasher  # noqa: E402
+from django.utils import timezone, translation  # noqa: E402
+from django_otp.plugins.otp_totp.models import TOTPDevice  # noqa: E402
+
+from ccinspect.web.accounts.models import ApiToken, Organisation, Role, User  # noqa: E402
+from ccinspect.web.inspections import services as svc  # noqa: E402
+
+PASSWORD = "Correct-Horse-42"
+TODAY = dt.date(2025, 6, 15)
+
+
+class FastArgon2(Argon2PasswordHasher):
+    """Argon2 still (the algorithm the application uses), with test-sized cost parameters."""
+
+    time_cost = 1
+    memory_cost = 256
+    parallelism = 1
+
+
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    settings.PASSWORD_HASHERS = [f"{__name__}.FastArgon2"]
+    settings.LANGUAGE_CODE = "en"  # messages asserted in English; test_i18n checks the zh-Hant default
+    translation.activate("en")
+    settings.MEDIA_ROOT = tmp_path / "evidence"
+    settings.EVIDENCE_MAX_BYTES = 64 * 1024
+
+
+def make_user(username, org, role, title="", totp=False):
+    u = User(username=username, organisation=org, role=role, title=title or role, first_name=username,
+             must_change_password=False, password_changed_at=timezone.now())
+    u.set_password(PASSWORD)
+    u.save()
+    if totp:
+        TOTPDevice.objects.create(user=u, name="t", confirmed=True)
+    return u
+
+
+class World:
+    pass
+
+
+@pytest.fixture
+def world(db):
+    w = World()
+    svc.ensure_deduction_table()
+    w.a = Organisation.objects.create(name="Broker A", profile={"capital": "120億", "internet_orders": True,
+                                                               "mobile_app": True})
+    w.b = Organisation.objects.create(name="Broker B", profile={"capital": "30億", "internet_orders": True})
+    w.reg = Organisation.objects.create(name="TWSE", kind=Organisation.REGULATOR)
+    w.officer = make_user("officer_a", w.a, Role.SECURITY_OFFICER, "資安專責人員")
+    w.auditor = make_user("auditor_a", w.a, Role.COMPUTER_AUDITOR, "稽核")
+    w.admin = make_user("admin_a", w.a, Role.BROKER_ADMIN, "經理", totp=True)
+    w.officer_b = make_user("officer_b", w.b, Role.SECURITY_OFFICER)
+    w.auditor_b = make_user("auditor_b", w.b, Role.COMPUTER_AUDITOR)
+    w.regulator = make_user("regulator", w.reg, Role.REGULATOR)
+    w.site = make_user("site", None, Role.SITE_ADMIN, totp=True)
+    w.insp_a = svc.create_inspection(w.officer, w.a, "inspection:CC-18000:2025-05")
+    w.insp_b = svc.create_inspection(w.officer_b, w.b, "inspection:CC-18000:2025-05")
+    return w
+
+
+def deficient_with_finding(w, insp=None, officer=None):
+    insp = insp or w.insp_a
+    officer = officer or w.officer
+    item = insp.items.filter(assessable=True).first()
+    item = svc.set_item_result(officer, item, "deficient", notes="gap")
+    ev = svc.add_evidence(officer, item, name="proof.txt", data=b"evidence line\n")
+    f = svc.raise_finding(officer, item, title="Weak passwords", severity="high", due_date="2025-07-31")
+    return item, ev, f
+
+
+def login_client(client, user, verified=None):
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is not None and verified is not False:
+        s = client.session
+        s["otp_device_id"] = device.persistent_id
+        s.save()
+    return client
+
+
+def token_for(user) -> str:
+    return ApiToken.issue(user, "test")[1]
