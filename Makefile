@@ -18,14 +18,20 @@ system-deps:
 	bash scripts/system-deps.sh
 
 run: bootstrap
-	$(BIN)/ccinspect demo
+	$(BIN)/ccinspect web migrate
+	$(BIN)/ccinspect web seed-demo
+	$(BIN)/ccinspect serve --host 127.0.0.1 --port 8000
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
+# The web tests run twice: on SQLite (with everything else) and on PostgreSQL (TEST_DATABASE_URL).
+TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
+
 test: bootstrap
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q
+	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest -q -p no:cacheprovider tests/web -m "not browser"
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

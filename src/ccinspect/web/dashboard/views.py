@@ -39,6 +39,7 @@ def broker_summary(org, today: dt.date) -> dict:
             due_month.append(row)
         elif o.due < today and o.kind == "inspection" and not done:
             overdue.append(row)
+    overdue.sort(key=lambda r: r["occ"].due, reverse=True)
     findings = Finding.objects.filter(organisation=org)
     open_f = findings.exclude(status=Finding.CLOSED)
     overdue_f = [f for f in open_f if f.is_overdue]
@@ -76,7 +77,8 @@ def dashboard(request):
     for chapter, pts in sorted(svc.compliance_series(org).items()):
         line.add_trace(go.Scatter(x=[p[0].isoformat() for p in pts], y=[p[1] for p in pts], mode="lines+markers",
                                   name=chapter))
-    line.update_layout(title=_("Compliance by chapter (%)"), yaxis={"range": [0, 105]})
+    line.update_layout(title=_("Compliance by chapter (%)"), yaxis={"range": [0, 105]},
+                       xaxis={"type": "date", "tickformat": "%Y-%m"})
     return render(request, "dashboard/broker.html", s | {
         "bar_json": _fig_json(bar), "line_json": _fig_json(line), "brokers": brokers,
         "chart_data": json.dumps({c: s["by_chapter"][c] for c in chapters})})

@@ -1,0 +1,150 @@
+"""Fill the zh-Hant catalog of the web application and compile it (pure Python, no gettext needed).
+
+    .venv/bin/python scripts/web_i18n.py        # after `django-admin makemessages -l zh_Hant` added msgids
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import struct
+from pathlib import Path
+
+PO = Path(__file__).resolve().parents[1] / "src/ccinspect/web/locale/zh_Hant/LC_MESSAGES/django.po"
+
+ZH = {
+    "Broker": "證券商", "Regulator": "主管機關", "Operator": "系統營運者", "name": "名稱", "kind": "類別",
+    "broker profile": "券商基本資料", "Site administrator": "系統管理員", "Broker administrator": "券商管理員",
+    "Security officer": "資安人員", "Computer auditor": "電腦稽核", "Regulator inspector": "主管機關查核人員",
+    "organisation": "機構", "role": "角色", "job title": "職稱",
+    "The password must contain letters and at least one digit or symbol.": "密碼須包含英文字母及至少一個數字或符號。",
+    "Your password must contain letters and at least one digit or symbol.": "密碼須包含英文字母及至少一個數字或符號。",
+    "You used this password recently; choose one not among your last %(n)d.":
+        "此密碼最近已使用過，請勿使用最近 %(n)d 次的密碼。",
+    "You may not reuse any of your last %(n)d passwords.": "不得重複使用最近 %(n)d 次的密碼。",
+    "The user name or password is not correct.": "帳號或密碼不正確。",
+    "Your current password is not correct.": "目前的密碼不正確。", "The two new passwords differ.": "兩次輸入的新密碼不一致。",
+    "Your password has been changed.": "密碼已變更。", "Two-factor authentication is on.": "已啟用雙因子驗證。",
+    "Choose an organisation you manage.": "請選擇您管理的機構。", "Open findings by chapter": "各章節未結案缺失",
+    "Compliance by chapter (%)": "各章節符合率（%）", "In progress": "進行中", "Submitted for review": "已送覆核",
+    "Signed off": "已覆核簽核", "Monthly": "每月", "Half-yearly": "半年", "Yearly": "年度", "Not assessed": "未評估",
+    "Compliant": "符合", "Deficient": "缺失", "Not applicable": "不適用", "Low": "輕微", "Medium": "一般",
+    "High": "重大", "Critical": "嚴重", "Open": "未處理", "Ready for retest": "待複查", "Closed": "已結案",
+    "title": "標題", "description": "說明", "severity": "嚴重度", "owner": "負責人", "due date": "改善期限",
+    "remediation plan": "改善計畫", "Upload": "上傳", "Retest evidence": "複查佐證",
+    "Automated check result": "自動檢查結果", "Choose a file to upload.": "請選擇要上傳的檔案。",
+    "Choose a results file (JSON).": "請選擇檢查結果檔（JSON）。",
+    "%(n)d automated results attached, %(s)d outside this inspection.":
+        "已附加 %(n)d 筆自動檢查結果，%(s)d 筆不屬於本次查核。",
+    "Finding raised.": "已開立缺失。", "Audit trail": "稽核軌跡",
+    "Every create, update and delete, with who, when and what changed. Nobody can edit it.":
+        "每一筆新增、修改及刪除，記錄人員、時間及異動內容。任何人皆不得修改。",
+    "When": "時間", "Who": "人員", "Action": "動作", "Record": "紀錄", "Changes": "異動內容",
+    "Account locked": "帳號已鎖定",
+    "Too many failed sign-in attempts. The account is locked; try again later or ask your administrator.":
+        "登入失敗次數過多，帳號已鎖定；請稍後再試或洽管理員。",
+    "Sign in": "登入", "Enter the six-digit code from your authenticator app.": "請輸入驗證器 App 顯示的六位數驗證碼。",
+    "Authentication code": "驗證碼", "User name": "帳號", "Password": "密碼",
+    "After three failed attempts the account is locked for a while.": "連續三次登入失敗，帳號將暫時鎖定。",
+    "Two-factor authentication": "雙因子驗證", "Two-factor authentication is on for your account.": "您的帳號已啟用雙因子驗證。",
+    "Your role requires two-factor authentication.": "您的角色必須使用雙因子驗證。",
+    "Add this key to an authenticator app (TOTP, 30 seconds, 6 digits), then enter the code it shows.":
+        "請將此金鑰加入驗證器 App（TOTP，30 秒，6 位數），再輸入其顯示的驗證碼。",
+    "Enter the code from your authenticator app.": "請輸入驗證器 App 的驗證碼。", "Confirm": "確認",
+    "Change password": "變更密碼", "You must change your initial password before you continue.": "請先變更初始密碼才能繼續。",
+    "Current password": "目前密碼", "New password": "新密碼", "New password again": "再次輸入新密碼",
+    "API tokens": "API 權杖", "Copy the token now; it is not shown again:": "請立即複製權杖，之後不會再顯示：",
+    "Name": "名稱", "Prefix": "前綴", "Created": "建立時間", "Last used": "最近使用", "Revoke": "撤銷",
+    "New token": "新增權杖", "Use it as: Authorization: Bearer <token>. API documentation:":
+        "使用方式：Authorization: Bearer <權杖>。API 文件：",
+    "Users": "使用者", "Initial password for": "初始密碼：",
+    "give it to the user in person; it must be changed at first sign-in.": "請親自交付使用者；首次登入時必須變更。",
+    "Job title": "職稱", "Role": "角色", "Organisation": "機構", "Reset password": "重設密碼", "New user": "新增使用者",
+    "Family name": "姓", "Given name": "名", "Create": "建立", "Cybersecurity inspection": "資通安全檢查",
+    "Dashboard": "儀表板", "Inspections": "查核", "Calendar": "查核行事曆", "Findings": "缺失追蹤",
+    "Deduction table": "扣分表", "Two-factor": "雙因子驗證", "Sign out": "登出", "Language": "語言", "Tier": "資安分級",
+    "Due this month": "本月到期", "Overdue inspections": "逾期查核", "Open findings": "未結案缺失",
+    "Deduction points": "扣分", "Overdue findings": "逾期缺失", "Not started": "未開始", "Duty": "例行作業",
+    "Overdue": "逾期", "Becoming effective next": "即將生效", "Brokers": "證券商", "Automated check": "自動檢查",
+    "Automated": "自動檢查", "Inspection focus": "查核重點", "Notes": "備註", "Why not applicable": "不適用理由",
+    "new version of": "新版本，取代", "Result": "結果", "Save": "儲存", "Evidence file": "佐證檔案", "Note": "備註",
+    "Upload evidence": "上傳佐證", "Raise a finding": "開立缺失", "Severity": "嚴重度", "Period": "期間",
+    "Due": "到期日", "Reviewer's note": "覆核意見", "Signed off by": "覆核簽核人", "Submit for review": "送覆核",
+    "Attach automated check results (JSON)": "附加自動檢查結果（JSON）", "Import": "匯入", "Sign off": "覆核簽核",
+    "What needs rework": "需修正事項", "Return for rework": "退回修正", "Checklist": "檢查表", "Owner": "負責人",
+    "Due date": "改善期限", "Remediation plan": "改善計畫", "Edit": "編輯", "Upload retest evidence": "上傳複查佐證",
+    "Start remediation": "開始改善", "Retest passed: close": "複查通過：結案", "Why the retest failed": "複查未通過原因",
+    "Retest failed": "複查未通過", "Evidence": "佐證資料", "History": "歷程", "Status": "狀態", "Title": "標題",
+    "Description": "說明", "Raise the finding": "開立缺失", "Not closed": "未結案", "All": "全部",
+    "Requirement": "檢查項目", "No findings.": "無缺失。", "Plan from the calendar": "依行事曆安排查核",
+    "Inspection": "查核", "No inspections yet.": "尚無查核。", "Inspection calendar": "查核行事曆",
+    "No broker to show.": "沒有可顯示的證券商。", "Start inspection": "開始查核",
+    "The code is not valid. Check the time on your authenticator and try again.":
+        "驗證碼不正確，請確認驗證器的時間後再試。",
+}
+
+
+def _entries(text: str):
+    for block in text.split("\n\n"):
+        m = re.search(r'^msgid ((?:".*"\n?)+)msgstr ((?:".*"\n?)+)', block + "\n", re.M)
+        if not m:
+            continue
+        msgid = "".join(ast.literal_eval(s) for s in re.findall(r'".*"', m.group(1)))
+        msgstr = "".join(ast.literal_eval(s) for s in re.findall(r'".*"', m.group(2)))
+        yield block, msgid, msgstr
+
+
+def fill() -> list[str]:
+    text = PO.read_text(encoding="utf-8")
+    out, missing = [], []
+    for block in text.split("\n\n"):
+        entry = list(_entries(block))
+        if entry and entry[0][1]:
+            _b, msgid, _s = entry[0]
+            zh = ZH.get(msgid)
+            if zh is None:
+                missing.append(msgid)
+            else:
+                block = re.sub(r'^msgstr (?:".*"\n?)+', "msgstr " + _quote(zh), block + "\n", flags=re.M).rstrip("\n")
+        out.append(block)
+    text = "\n\n".join(out).replace("#, fuzzy\nmsgid \"\"", "msgid \"\"")
+    text = text.replace('"Content-Type: text/plain; charset=CHARSET\\n"', '"Content-Type: text/plain; charset=UTF-8\\n"')
+    PO.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
+    return missing
+
+
+def _quote(s: str) -> str:
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def compile_mo(po: Path = PO) -> Path:
+    """GNU .mo from the .po (the format msgfmt writes), for machines without gettext."""
+    pairs = {msgid: msgstr for _b, msgid, msgstr in _entries(po.read_text(encoding="utf-8")) if msgstr}
+    keys = sorted(pairs)
+    ids = b"".join(k.encode() + b"\0" for k in keys)
+    strs = b"".join(pairs[k].encode() + b"\0" for k in keys)
+    n = len(keys)
+    koffsets, voffsets, o = [], [], 0
+    for k in keys:
+        koffsets.append((len(k.encode()), o))
+        o += len(k.encode()) + 1
+    o = 0
+    for k in keys:
+        voffsets.append((len(pairs[k].encode()), o))
+        o += len(pairs[k].encode()) + 1
+    start_ids = 7 * 4 + 16 * n
+    start_strs = start_ids + len(ids)
+    out = struct.pack("Iiiiiii", 0x950412DE, 0, n, 7 * 4, 7 * 4 + n * 8, 0, 0)
+    out += b"".join(struct.pack("ii", ln, off + start_ids) for ln, off in koffsets)
+    out += b"".join(struct.pack("ii", ln, off + start_strs) for ln, off in voffsets)
+    out += ids + strs
+    mo = po.with_suffix(".mo")
+    mo.write_bytes(out)
+    return mo
+
+
+if __name__ == "__main__":
+    missing = fill()
+    if missing:
+        print("untranslated:", *missing, sep="\n  ")
+    print("wrote", compile_mo())

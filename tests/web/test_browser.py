@@ -1,0 +1,140 @@
+"""The main flow in Debian's chromium: sign in with MFA, open an inspection, mark an item deficient with
+evidence, raise a finding, submit retest evidence, close it (as the auditor), see the dashboard change.
+Screenshots go to test-artifacts/."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from ccinspect.web.accounts.models import Role
+
+from .conftest import PASSWORD, make_user
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # playwright's sync API runs an event loop
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--no-first-run"]
+
+
+@pytest.fixture
+def browser():
+    if not shutil.which(CHROMIUM):
+        pytest.skip("chromium is not installed (bash scripts/system-deps.sh)")
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+def _code(user):
+    from django_otp.oath import totp
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    d = TOTPDevice.objects.get(user=user, confirmed=True)
+    return f"{totp(d.bin_key, d.step, d.t0, d.digits, d.drift):06d}"
+
+
+def _sign_in(page, live, username, user=None, lang="zh-hant"):
+    page.goto(f"{live}/accounts/login/")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("#signin")
+    if user is not None:
+        page.wait_for_selector("#token")
+        page.fill("#token", _code(user))
+        page.click("#signin")
+    page.wait_for_url("**/dashboard/**")
+
+
+def test_main_flow(browser, live_server, settings, tmp_path):
+    from ccinspect.web.accounts.models import Organisation
+    from ccinspect.web.inspections import services as svc
+
+    settings.LANGUAGE_CODE = "zh-hant"
+    svc.ensure_deduction_table()
+    org = Organisation.objects.create(name="示範證券", profile={"capital": "120億", "internet_orders": True})
+    admin = make_user("boss", org, Role.BROKER_ADMIN, "資訊部經理", totp=True)
+    auditor = make_user("audit", org, Role.COMPUTER_AUDITOR, "電腦稽核主管")
+    insp = svc.create_inspection(admin, org, "inspection:CC-18000:2025-05")
+    live = live_server.url
+
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-TW")
+    ctx.set_default_timeout(10000)
+    page = ctx.new_page()
+    # sign in with password + TOTP
+    page.goto(f"{live}/accounts/login/")
+    page.screenshot(path=str(ARTIFACTS / "01-login.png"))
+    _sign_in(page, live, "boss", admin)
+    assert page.inner_text("#open-findings") == "0"
+    page.screenshot(path=str(ARTIFACTS / "02-dashboard-before.png"), full_page=True)
+
+    # open the inspection, mark the first assessable item deficient (htmx, no reload), attach evidence
+    page.goto(f"{live}/inspections/{insp.pk}/")
+    item = insp.items.filter(assessable=True).first()
+    row = page.locator(f"#item-{item.pk}")
+    row.locator("select[name=result]").select_option("deficient")
+    row.locator("input[name=notes]").fill("密碼長度設定不足")
+    row.locator("button[type=submit]").first.click()
+    page.wait_for_selector(f"#item-{item.pk} [data-result=deficient]")
+    evidence = tmp_path / "密碼原則截圖.txt"
+    evidence.write_text("MinimumPasswordLength = 6\n", encoding="utf-8")
+    page.locator(f"#item-{item.pk} input[type=file]").set_input_files(str(evidence))
+    page.locator(f"#item-{item.pk} button.secondary").click()
+    page.wait_for_selector(f"#item-{item.pk} a:has-text('密碼原則截圖.txt')")
+    page.screenshot(path=str(ARTIFACTS / "03-inspection-deficient.png"), full_page=False)
+
+    # raise a finding
+    page.locator(f"#item-{item.pk} a.button").click()
+    page.fill("#title", "密碼最小長度不足")
+    page.select_option("#severity", "high")
+    page.fill("#remediation_plan", "將密碼最小長度調整為 10 碼")
+    page.click("#raise-finding")
+    page.wait_for_selector("#finding-status")
+    page.goto(f"{live}/dashboard/")
+    assert page.inner_text("#open-findings") == "1"
+    page.screenshot(path=str(ARTIFACTS / "04-dashboard-open-finding.png"), full_page=True)
+
+    # remediate: start, retest evidence, ready for retest
+    page.goto(f"{live}/findings/")
+    page.click("a:has-text('F-')")
+    page.click("#to-in-progress")
+    retest = tmp_path / "retest.txt"
+    retest.write_text("MinimumPasswordLength = 10\n")
+    page.set_input_files("#retest-file", str(retest))
+    page.click("#upload-retest")
+    page.wait_for_selector("text=retest.txt")
+    page.click("#to-ready")
+    page.wait_for_selector("#finding-status")
+    finding_url = page.url
+    page.screenshot(path=str(ARTIFACTS / "05-finding-ready.png"), full_page=True)
+    ctx.close()
+
+    # the computer auditor closes it
+    ctx2 = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-TW")
+    ctx2.set_default_timeout(10000)
+    page2 = ctx2.new_page()
+    _sign_in(page2, live, "audit")
+    page2.goto(finding_url)
+    page2.click("#close-finding")
+    page2.wait_for_selector("#finding-status")
+    assert page2.inner_text("#finding-status") == "已結案"
+    page2.screenshot(path=str(ARTIFACTS / "06-finding-closed.png"), full_page=True)
+    page2.goto(f"{live}/dashboard/")
+    assert page2.inner_text("#open-findings") == "0"
+    page2.wait_for_selector("#chart-compliance .main-svg")
+    page2.screenshot(path=str(ARTIFACTS / "07-dashboard-after.png"), full_page=True)
+    # English
+    page2.select_option("#lang-form select", "en")
+    page2.wait_for_selector("text=Open findings")
+    page2.screenshot(path=str(ARTIFACTS / "08-dashboard-en.png"), full_page=True)
+    ctx2.close()
