@@ -64,7 +64,7 @@ def test_main_flow(browser, live_server, settings, tmp_path):
     svc.ensure_deduction_table()
     org = Organisation.objects.create(name="示範證券", profile={"capital": "120億", "internet_orders": True})
     admin = make_user("boss", org, Role.BROKER_ADMIN, "資訊部經理", totp=True)
-    auditor = make_user("audit", org, Role.COMPUTER_AUDITOR, "電腦稽核主管")
+    make_user("audit", org, Role.COMPUTER_AUDITOR, "電腦稽核主管")
     insp = svc.create_inspection(admin, org, "inspection:CC-18000:2025-05")
     live = live_server.url
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -162,6 +161,7 @@ def register(app: typer.Typer) -> None:
         if not gunicorn:
             fail("gunicorn is not installed; use --dev")
         env = dict(os.environ, DJANGO_SETTINGS_MODULE="ccinspect.web.settings")
-        raise typer.Exit(subprocess.call([gunicorn, "ccinspect.web.wsgi:application", "--bind",
-                                          f"{host}:{port}", "--workers", str(workers),
-                                          "--access-logfile", "-"], env=env))
+        sys.stdout.flush()
+        # exec: gunicorn takes over this process, so Ctrl-C and kill reach it directly
+        os.execve(gunicorn, [gunicorn, "ccinspect.web.wsgi:application", "--bind", f"{host}:{port}",
+                             "--workers", str(workers), "--access-logfile", "-"], env)

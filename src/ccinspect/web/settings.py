@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "axes",
+    "ninja",  # serves the OpenAPI docs page (Swagger UI) from local static files, no CDN
     "ccinspect.web.accounts",
     "ccinspect.web.inspections",
     "ccinspect.web.dashboard",
