@@ -9,7 +9,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse
 from django.utils import timezone
-from ninja import File, Form, NinjaAPI, Schema
+from ninja import File, Form, NinjaAPI, Schema, Status
 from ninja.files import UploadedFile
 from ninja.security import HttpBearer
 
@@ -243,7 +243,7 @@ def inspections(request, broker_id: int | None = None):
 @api.post("/inspections", response={201: InspectionOut}, tags=["inspections"])
 def inspection_create(request, body: CreateInspectionIn):
     org = get_or_404(brokers_for(request.auth), body.broker_id)
-    return 201, _insp(svc.create_inspection(request.auth, org, body.occurrence_id))
+    return Status(201, _insp(svc.create_inspection(request.auth, org, body.occurrence_id)))
 
 
 @api.get("/inspections/{inspection_id}", response=InspectionOut, tags=["inspections"])
@@ -296,7 +296,7 @@ def item_evidence(request, item_id: int, file: File[UploadedFile], note: Form[st
     it = _item(request, item_id)
     sup = get_or_404(evidence_for(request.auth), supersedes_id) if supersedes_id else None
     e = svc.add_evidence(request.auth, it, name=file.name, data=read_upload(file), note=note, supersedes=sup)
-    return 201, _ev(e)
+    return Status(201, _ev(e))
 
 
 @api.get("/evidence/{evidence_id}", response=EvidenceOut, tags=["evidence"])
@@ -326,7 +326,7 @@ def finding_create(request, item_id: int, body: FindingIn):
     f = svc.raise_finding(request.auth, _item(request, item_id), title=body.title, severity=body.severity,
                           due_date=body.due_date, description=body.description, owner_id=body.owner_id,
                           remediation_plan=body.remediation_plan)
-    return 201, _finding(f)
+    return Status(201, _finding(f))
 
 
 @api.get("/findings/{finding_id}", response=FindingOut, tags=["findings"])
@@ -350,4 +350,4 @@ def finding_transition(request, finding_id: int, body: TransitionIn):
 @api.post("/findings/{finding_id}/retest", response={201: EvidenceOut}, tags=["findings"])
 def finding_retest(request, finding_id: int, file: File[UploadedFile], note: Form[str] = ""):
     f = get_or_404(findings_for(request.auth), finding_id)
-    return 201, _ev(svc.add_retest_evidence(request.auth, f, name=file.name, data=read_upload(file), note=note))
+    return Status(201, _ev(svc.add_retest_evidence(request.auth, f, name=file.name, data=read_upload(file), note=note)))
