@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
-from .adapters import REQUIRED, InputError, Problems, Source, check_ip, open_text
+from .adapters import REQUIRED, RESULTS, InputError, Problems, Source, check_ip, open_text, parse_ts
 from .rules import RuleSet
 from .state import State
 
@@ -129,7 +129,6 @@ class Engine:
         con.execute("SET preserve_insertion_order=false")
         if self.threads:
             con.execute(f"SET threads={int(self.threads)}")
-        con.execute("CREATE TYPE login_result AS ENUM ('success', 'failure')")
         return con
 
     def _load_customers(self, con, path: str | Path) -> int:
@@ -148,23 +147,34 @@ class Engine:
         )
         return con.execute("SELECT count(*) FROM cust").fetchone()[0]
 
+    def _ts_ms_sql(self) -> str:
+        """Epoch milliseconds of the `ts` text; NULL when it is not a time (reported as malformed)."""
+        tz = ZoneInfo(self.rules.timezone)
+        # Fast path for the common 'YYYY-MM-DDTHH:MM:SS' without offset: a fixed-offset zone
+        # (Asia/Taipei has had no DST since 1980) lets a naive parse be shifted by a constant.
+        off = tz.utcoffset(datetime(2000, 1, 1))
+        fixed = all(tz.utcoffset(datetime(y, m, 1)) == off for y in (1990, 2010, 2030) for m in (1, 7))
+        slow = "epoch_ms(TRY_CAST(ts AS TIMESTAMPTZ))"
+        if not fixed:
+            return slow
+        shift = int(off.total_seconds() * 1000)
+        return f"CASE WHEN length(ts) = 19 THEN epoch_ms(TRY_CAST(ts AS TIMESTAMP)) - {shift} ELSE {slow} END"
+
     def _scan_sql(self, sources: list[Source]) -> str:
         groups: dict[tuple, list[Source]] = {}
         for s in sources:
             groups.setdefault((tuple(s.columns), s.compression), []).append(s)
         parts = []
         for (cols, comp), srcs in groups.items():
-            types = {c: "VARCHAR" for c in cols}
-            types["ts"] = "TIMESTAMPTZ"
-            types["result"] = "login_result"
-            spec = ", ".join(f"'{c.replace(chr(39), chr(39) * 2)}': '{t}'" for c, t in types.items())
+            # Everything is read as text: bad values become NULL (counted and located later)
+            # instead of aborting the scan; wrong column counts go to DuckDB's reject tables.
+            spec = ", ".join(f"'{c.replace(chr(39), chr(39) * 2)}': 'VARCHAR'" for c in cols)
             files = "[" + ", ".join(f"'{_q(s.path)}'" for s in srcs) + "]"
             country = "country" if "country" in cols else "NULL::VARCHAR"
             parts.append(
-                f"""SELECT ts, account, ip, result, {country} AS country
+                f"""SELECT {self._ts_ms_sql()} AS ts_ms, account, ip, result, {country} AS country
                 FROM read_csv({files}, header=true, auto_detect=false, delim=',', quote='"', escape='"',
-                              columns={{{spec}}}, compression='{comp}', store_rejects=true,
-                              timestampformat='auto')"""
+                              columns={{{spec}}}, compression='{comp}', store_rejects=true)"""
             )
         return " UNION ALL ".join(parts)
 
@@ -220,10 +230,10 @@ class Engine:
         self._run(
             con,
             f"""CREATE TEMP TABLE agg AS
-            SELECT account, ip, (result = 'failure') AS failed,
-                   CASE WHEN result = 'failure' THEN epoch_ms(ts) // 60000 END AS minute,
-                   (ts IS NULL) AS nots,
-                   count(*)::BIGINT AS n, epoch_ms(min(ts)) AS t0, epoch_ms(max(ts)) AS t1, max(country) AS country
+            SELECT account, ip, CASE result WHEN 'failure' THEN true WHEN 'success' THEN false END AS failed,
+                   CASE WHEN result = 'failure' THEN ts_ms // 60000 END AS minute,
+                   (ts_ms IS NULL) AS nots,
+                   count(*)::BIGINT AS n, min(ts_ms) AS t0, max(ts_ms) AS t1, max(country) AS country
             FROM ({self._scan_sql(sources)})
             GROUP BY ALL""",
             "scan",
@@ -263,10 +273,11 @@ class Engine:
         d = self.rules.typo.max_edit_distance
         con.execute(
             f"""CREATE TEMP TABLE up AS
-            SELECT * FROM up0 ANTI JOIN (
-              SELECT DISTINCT u.ip, u.account FROM up0 u JOIN s ON s.ip = u.ip
-              WHERE u.ip NOT IN (SELECT ip FROM shared) AND damerau_levenshtein(u.account, s.account) <= {d}
-            ) t USING (ip, account)"""
+            WITH u AS (SELECT ip, account FROM up0 WHERE ip NOT IN (SELECT ip FROM shared)),
+            sx AS (SELECT ip, account FROM s WHERE ip IN (SELECT ip FROM u)),
+            typo AS (SELECT DISTINCT u.ip, u.account FROM u JOIN sx ON sx.ip = u.ip
+                     WHERE damerau_levenshtein(u.account, sx.account) <= {d})
+            SELECT * FROM up0 ANTI JOIN typo USING (ip, account)"""
         )
         self.on_progress("rules", 10.0)
 
@@ -359,8 +370,15 @@ class Engine:
                             problems.add(s.origin, line, c, f"empty {c}")
                             found += 1
                             break
+                        msg = None
                         if c == "ip" and v in bad_ips and check_ip(v) is None:
-                            problems.add(s.origin, line, "ip", f"not an IP address: {v[:60]!r}")
+                            msg = f"not an IP address: {v[:60]!r}"
+                        elif c == "result" and v not in RESULTS:
+                            msg = f"expected success or failure, got {v[:30]!r}"
+                        elif c == "ts" and parse_ts(v) is None:
+                            msg = f"not an ISO 8601 time: {v[:40]!r}"
+                        if msg:
+                            problems.add(s.origin, line, c, msg)
                             found += 1
                             break
         return found
