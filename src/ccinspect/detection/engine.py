@@ -232,15 +232,17 @@ class Engine:
             f"""CREATE TEMP TABLE agg AS
             SELECT account, ip, CASE result WHEN 'failure' THEN true WHEN 'success' THEN false END AS failed,
                    CASE WHEN result = 'failure' THEN ts_ms // 60000 END AS minute,
-                   (ts_ms IS NULL) AS nots,
-                   count(*)::BIGINT AS n, min(ts_ms) AS t0, max(ts_ms) AS t1, max(country) AS country
+                   count(*)::BIGINT AS n, (count(*) - count(ts_ms))::BIGINT AS n_nots,
+                   min(ts_ms) AS t0, max(ts_ms) AS t1, max(country) AS country
             FROM ({self._scan_sql(sources)})
             GROUP BY ALL""",
             "scan",
         )
         t_scan = time.perf_counter()
         self._collect_problems(con, sources, problems)
-        con.execute("DELETE FROM agg WHERE account IS NULL OR ip IS NULL OR failed IS NULL OR nots")
+        # Rows whose time did not parse are dropped from their group (reported above).
+        con.execute("DELETE FROM agg WHERE account IS NULL OR ip IS NULL OR failed IS NULL OR n = n_nots")
+        con.execute("UPDATE agg SET n = n - n_nots WHERE n_nots > 0")
         self._ensure_udf(con)
 
         # Addresses: totals, shared gateways, allow list.
@@ -266,8 +268,10 @@ class Engine:
         )
         con.execute(
             """CREATE TEMP TABLE up0 AS
+            WITH resolved AS (  -- inner join first, so the hash table is built on the small side
+              SELECT fp.ip, fp.account FROM fp JOIN s ON s.ip = fp.ip AND s.account = fp.account)
             SELECT fp.*, (c.account IS NOT NULL) AS customer
-            FROM fp ANTI JOIN s ON s.ip = fp.ip AND s.account = fp.account
+            FROM fp ANTI JOIN resolved r ON r.ip = fp.ip AND r.account = fp.account
             LEFT JOIN cust c ON c.account = fp.account"""
         )
         d = self.rules.typo.max_edit_distance
@@ -339,8 +343,8 @@ class Engine:
                 WHERE ip IS NOT NULL AND NOT regexp_full_match(ip, '\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*')"""
         )
         n_bad = con.execute(
-            """SELECT coalesce(sum(n), 0) FROM agg
-               WHERE account IS NULL OR ip IS NULL OR failed IS NULL OR nots OR ip IN (SELECT ip FROM badip)"""
+            """SELECT coalesce(sum(CASE WHEN account IS NULL OR ip IS NULL OR failed IS NULL OR ip IN (SELECT ip FROM badip)
+                                        THEN n ELSE n_nots END), 0) FROM agg"""
         ).fetchone()[0]
         if n_bad:
             bad_ips = {r[0] for r in con.execute("SELECT ip FROM badip").fetchall()}

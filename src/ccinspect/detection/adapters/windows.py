@@ -105,16 +105,28 @@ def evtx_rows(path: Path, problems: Problems) -> Iterator[dict | None]:
         problems.add(path, 0, "evtx", f"not a readable EVTX file: {exc}")
         return
     try:
-        for rec in log.records():
-            where = f"record {rec.record_num()}"
-            try:
-                el = ET.fromstring(rec.xml())
-            except Exception as exc:  # noqa: BLE001
-                problems.add(path, where, "xml", f"unparseable record: {exc}")
+        for n_chunk, chunk in enumerate(log.get_file_header().chunks()):
+            if not chunk.check_magic():
                 continue
-            r = _from_element(el, path, where, problems)
-            if r is not False:
-                yield r
+            if not chunk.verify():
+                problems.add(path, f"chunk {n_chunk}", "evtx", "chunk checksum mismatch (damaged or tampered)")
+            expected = chunk.log_last_record_number() - chunk.log_first_record_number() + 1
+            seen = 0
+            for rec in chunk.records():
+                seen += 1
+                where = f"record {rec.record_num()}"
+                try:
+                    el = ET.fromstring(rec.xml())
+                except Exception as exc:  # noqa: BLE001
+                    problems.add(path, where, "xml", f"unparseable record: {exc}")
+                    continue
+                r = _from_element(el, path, where, problems)
+                if r is not False:
+                    yield r
+            # python-evtx stops at the first damaged record of a chunk: count what was lost.
+            if 0 < expected and seen < expected:
+                problems.add(path, f"chunk {n_chunk}", "evtx", f"{expected - seen} of {expected} records unreadable",
+                             expected - seen)
     except Exception as exc:  # noqa: BLE001 - a damaged chunk ends the file, not the run
         problems.add(path, "-", "evtx", f"damaged EVTX, rest of file skipped: {exc}")
     finally:

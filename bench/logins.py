@@ -1,0 +1,142 @@
+"""Benchmark of `ccinspect logins scan` (not run in CI).
+
+For each size N: generate N events with planted attacks (synth.py), then measure, each in a fresh
+process, wall time and peak memory (the child's max RSS) of
+  - ccinspect: `ccinspect logins scan events.csv --customers … --allow … --format json`
+    (adapters, DuckDB scan, all rules, JSON output and SHA-256 of the input included);
+  - floor: DuckDB `SELECT count(*) FROM read_csv('events.csv')`;
+  - fail2ban: `fail2ban-regex auth.log sshd` (Debian's fail2ban) on the same events written as
+    OpenSSH syslog; above --fail2ban-max lines it runs on the first lines only and its rate is
+    reported (it is linear in lines).
+Also prints attacker-address recall and precision of that run.
+
+    .venv/bin/python bench/logins.py --sizes 1000000,10000000 [--dir /var/tmp/ccinspect-bench]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PY = sys.executable
+CCINSPECT = str(Path(PY).parent / "ccinspect")
+
+
+def measure(cmd: list[str], stdout=subprocess.DEVNULL) -> tuple[float, float, int]:
+    """(seconds, peak RSS in MB, exit code) of one child process, peak read by GNU time."""
+    timer = shutil.which("time") or "/usr/bin/time"
+    rss_file = Path(os.environ.get("TMPDIR", "/tmp")) / f"bench-rss-{os.getpid()}.txt"
+    t = time.perf_counter()
+    p = subprocess.run([timer, "-f", "%M", "-o", str(rss_file), *cmd], stdout=stdout, stderr=subprocess.PIPE)
+    dt = time.perf_counter() - t
+    if p.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd[:3])}… failed ({p.returncode}): {p.stderr.decode(errors='replace')[-2000:]}")
+    rss_mb = int(rss_file.read_text().split()[-1]) / 1024
+    rss_file.unlink()
+    return dt, rss_mb, p.returncode
+
+
+def best(cmd: list[str], repeat: int, stdout=subprocess.DEVNULL) -> tuple[float, float]:
+    """Best time of `repeat` runs (the machine is shared) and the largest peak memory seen."""
+    runs = [measure(cmd, stdout) for _ in range(repeat)]
+    return min(r[0] for r in runs), max(r[1] for r in runs)
+
+
+def dataset(root: Path, n: int):
+    from ccinspect.detection.synth import Truth, generate  # noqa: PLC0415
+
+    d = root / f"n{n}"
+    if (d / "truth.json").exists() and (d / "events.csv").exists():
+        t = json.loads((d / "truth.json").read_text())
+        return d, Truth(**t)
+    t0 = time.perf_counter()
+    ds = generate(d, n, seed=7)
+    print(f"  generated {n:,} events in {time.perf_counter() - t0:.0f} s", flush=True)
+    return d, ds.truth
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", default="1000000,10000000")
+    ap.add_argument("--dir", default="/var/tmp/ccinspect-bench")
+    ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--fail2ban-max", type=int, default=2_000_000, help="lines given to fail2ban-regex at most")
+    ap.add_argument("--no-fail2ban", action="store_true")
+    ap.add_argument("--keep", action="store_true", help="keep generated data")
+    args = ap.parse_args()
+    root = Path(args.dir)
+    root.mkdir(parents=True, exist_ok=True)
+    sys.path.insert(0, str(ROOT / "src"))
+    from ccinspect.detection.synth import to_sshd_syslog  # noqa: PLC0415
+
+    results = []
+    for n in [int(x) for x in args.sizes.split(",")]:
+        print(f"N = {n:,}", flush=True)
+        d, truth = dataset(root, n)
+        events = d / "events.csv"
+        lines = sum(1 for _ in events.open("rb")) - 1
+        size_mb = events.stat().st_size / 1e6
+        floor_code = f"import duckdb; duckdb.sql(\"SELECT count(*) FROM read_csv('{events}')\").fetchall()"
+        floor_t, floor_m = best([PY, "-c", floor_code], args.repeat)
+        out = d / "scan.json"
+        cmd = [CCINSPECT, "logins", "scan", str(events), "--customers", str(d / "roster.csv"),
+               "--allow", str(d / "allow.txt"), "--format", "json", "-q"]
+        cc_t = cc_m = float("inf")
+        for _ in range(args.repeat):
+            with out.open("w") as fh:
+                t, m, _ = measure(cmd, stdout=fh)
+            cc_t, cc_m = min(cc_t, t), m if cc_m == float("inf") else max(cc_m, m)
+        data = json.loads(out.read_text())
+        kinds = {"brute_force", "credential_stuffing", "password_spraying", "stuffing_campaign", "non_customer",
+                 "account_takeover"}
+        got = {ip for a in data["alerts"] if a["kind"] in kinds for ip in a["ips"]}
+        want = truth.all_attackers()
+        recall = len(got & want) / len(want)
+        precision = len(got & want) / max(len(got), 1)
+        row = {"events": lines, "csv_mb": round(size_mb), "ccinspect_s": round(cc_t, 2), "ccinspect_mb": round(cc_m),
+               "ccinspect_ev_s": round(lines / cc_t), "floor_s": round(floor_t, 2), "floor_mb": round(floor_m),
+               "floor_ev_s": round(lines / floor_t), "x_floor": round(cc_t / floor_t, 2),
+               "recall": round(recall, 4), "precision": round(precision, 4)}
+        if not args.no_fail2ban and shutil.which("fail2ban-regex"):
+            log = d / "auth.log"
+            if not log.exists():
+                to_sshd_syslog(events, d / "roster.csv", log)
+            sample = log
+            f2b_lines = lines
+            if lines > args.fail2ban_max:
+                sample = d / f"auth.head{args.fail2ban_max}.log"
+                if not sample.exists():
+                    with log.open("rb") as src, sample.open("wb") as dst:
+                        for i, ln in enumerate(src):
+                            if i >= args.fail2ban_max:
+                                break
+                            dst.write(ln)
+                f2b_lines = args.fail2ban_max
+            f_t, f_m, _ = measure(["fail2ban-regex", str(sample), "sshd"])
+            row |= {"fail2ban_lines": f2b_lines, "fail2ban_s": round(f_t, 1), "fail2ban_mb": round(f_m),
+                    "fail2ban_ev_s": round(f2b_lines / f_t),
+                    "x_fail2ban": round((lines / cc_t) / (f2b_lines / f_t), 1)}
+        results.append(row)
+        print(json.dumps(row), flush=True)
+        if not args.keep:
+            for f in ("auth.log",):
+                (d / f).unlink(missing_ok=True)
+    print()
+    hdr = ["events", "ccinspect ev/s", "peak MB", "floor ev/s", "x floor", "fail2ban ev/s", "x faster", "recall", "precision"]
+    print(" | ".join(hdr))
+    for r in results:
+        print(" | ".join(str(v) for v in (
+            f"{r['events']:,}", f"{r['ccinspect_ev_s']:,}", r["ccinspect_mb"], f"{r['floor_ev_s']:,}", r["x_floor"],
+            f"{r.get('fail2ban_ev_s', '-'):,}" if "fail2ban_ev_s" in r else "-", r.get("x_fail2ban", "-"),
+            r["recall"], r["precision"])))
+
+
+if __name__ == "__main__":
+    main()
