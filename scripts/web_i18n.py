@@ -81,6 +81,7 @@ ZH = {
     "No broker to show.": "沒有可顯示的證券商。", "Start inspection": "開始查核",
     "The code is not valid. Check the time on your authenticator and try again.":
         "驗證碼不正確，請確認驗證器的時間後再試。",
+    "Main": "主選單",
 }
 
 

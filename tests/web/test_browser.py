@@ -138,3 +138,46 @@ def test_main_flow(browser, live_server, settings, tmp_path):
     page2.wait_for_selector("text=Open findings")
     page2.screenshot(path=str(ARTIFACTS / "08-dashboard-en.png"), full_page=True)
     ctx2.close()
+
+
+def _nav_rows(page) -> int:
+    """How many distinct lines the header's nav links sit on."""
+    tops = page.eval_on_selector_all("header nav a", "els => els.map(e => Math.round(e.getBoundingClientRect().top))")
+    rows: list[int] = []
+    for t in sorted(tops):
+        if not rows or t - rows[-1] > 8:
+            rows.append(t)
+    return len(rows)
+
+
+def test_header_is_a_horizontal_bar(browser, live_server, settings):
+    """A broker admin sees every link: at 1300px the nav is one line in both languages, the header stays
+    short; below 900px it wraps into a few full-width lines, never a one-link-per-line column."""
+    from ccinspect.web.accounts.models import Organisation
+    from ccinspect.web.inspections import services as svc
+
+    settings.LANGUAGE_CODE = "zh-hant"
+    svc.ensure_deduction_table()
+    org = Organisation.objects.create(name="示範證券股份有限公司", profile={"capital": "120億"})
+    admin = make_user("boss", org, Role.BROKER_ADMIN, "資訊部經理", totp=True)
+    live = live_server.url
+    ctx = browser.new_context(viewport={"width": 1300, "height": 700}, locale="en-US")
+    ctx.set_default_timeout(10000)
+    page = ctx.new_page()
+    _sign_in(page, live, "boss", admin)
+    for lang in ("zh-hant", "en"):
+        if lang == "en":
+            page.select_option("#lang-form select", "en")
+            page.wait_for_selector("header nav a:has-text('Dashboard')")
+        page.set_viewport_size({"width": 1300, "height": 700})
+        assert _nav_rows(page) == 1, lang
+        assert page.eval_on_selector("header", "e => e.getBoundingClientRect().height") < 130, lang
+        page.screenshot(path=str(ARTIFACTS / f"09-header-1300-{lang}.png"), clip={"x": 0, "y": 0, "width": 1300,
+                                                                                 "height": 300})
+        page.set_viewport_size({"width": 820, "height": 900})
+        n_links = page.eval_on_selector_all("header nav a", "els => els.length")
+        assert _nav_rows(page) < n_links / 2, lang
+        page.screenshot(path=str(ARTIFACTS / f"10-header-820-{lang}.png"), full_page=False)
+        page.set_viewport_size({"width": 400, "height": 800})
+        page.screenshot(path=str(ARTIFACTS / f"11-header-400-{lang}.png"), full_page=False)
+    ctx.close()
