@@ -82,6 +82,8 @@ ZH = {
     "The code is not valid. Check the time on your authenticator and try again.":
         "驗證碼不正確，請確認驗證器的時間後再試。",
     "Main": "主選單",
+    "No open findings": "無未結案缺失", "No assessed inspections yet": "尚無已評估的查核",
+    "All %(n)s overdue findings": "全部 %(n)s 項逾期缺失",
 }
 
 
@@ -107,11 +109,27 @@ def fill() -> list[str]:
                 missing.append(msgid)
             else:
                 block = re.sub(r'^msgstr (?:".*"\n?)+', "msgstr " + _quote(zh), block + "\n", flags=re.M).rstrip("\n")
+                block = _unfuzzy(block)
         out.append(block)
     text = "\n\n".join(out).replace("#, fuzzy\nmsgid \"\"", "msgid \"\"")
     text = text.replace('"Content-Type: text/plain; charset=CHARSET\\n"', '"Content-Type: text/plain; charset=UTF-8\\n"')
     PO.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
     return missing
+
+
+def _unfuzzy(block: str) -> str:
+    """The translation is ours, not msgmerge's guess: drop the fuzzy flag and the previous msgid."""
+    lines = []
+    for line in block.split("\n"):
+        if line.startswith("#| "):
+            continue
+        if line.startswith("#, "):
+            flags = [f.strip() for f in line[3:].split(",") if f.strip() != "fuzzy"]
+            if not flags:
+                continue
+            line = "#, " + ", ".join(flags)
+        lines.append(line)
+    return "\n".join(lines)
 
 
 def _quote(s: str) -> str:

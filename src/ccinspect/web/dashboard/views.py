@@ -20,6 +20,41 @@ from ccinspect.web.inspections.models import Finding, Inspection
 from ccinspect.web.inspections.permissions import brokers_for, get_or_404
 
 
+def count_axis(largest: int) -> dict:
+    """A y axis for counts: whole numbers only, about six intervals at most (step 1, 2, 5, 10, 20, 50 …),
+    from zero with a little headroom above the tallest bar."""
+    top = max(1, int(largest))
+    step, magnitude = 1, 1
+    while True:
+        step = next((b * magnitude for b in (1, 2, 5) if top / (b * magnitude) <= 6), 0)
+        if step:
+            break
+        magnitude *= 10
+    return {"tickmode": "linear", "tick0": 0, "dtick": step, "tickformat": "d",
+            "range": [0, top + max(0.5, top * 0.12)], "fixedrange": True}
+
+
+def month_axis(dates: list[dt.date]) -> dict:
+    """A date axis labelled by month: one tick per month for up to eight months, else every 2nd, 3rd, 6th month;
+    a lone point or a short span gets a month's room either side (Plotly would label days as "2025-05" four
+    times)."""
+    axis = {"type": "date", "tickformat": "%Y-%m", "fixedrange": True}
+    if not dates:
+        return axis
+    lo, hi = min(dates), max(dates)
+    months = (hi.year - lo.year) * 12 + hi.month - lo.month
+    axis["dtick"] = "M" + str(next(n for n in (1, 2, 3, 6, 12) if months / n <= 8 or n == 12))
+    pad = dt.timedelta(days=20 if months >= 2 else 35)
+    axis["range"] = [(lo - pad).isoformat(), (hi + pad).isoformat()]
+    return axis
+
+
+def _empty(fig, message: str) -> None:
+    fig.update_layout(xaxis={"visible": False}, yaxis={"visible": False}, annotations=[{
+        "text": message, "showarrow": False, "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5,
+        "font": {"size": 15, "color": "#5f6368"}}])
+
+
 def _fig_json(fig) -> str:
     fig.update_layout(margin={"l": 40, "r": 10, "t": 30, "b": 40}, height=320, template="plotly_white",
                       font={"family": "Noto Sans CJK TC, Noto Sans TC, sans-serif"})
@@ -71,14 +106,23 @@ def dashboard(request):
         return render(request, "dashboard/overview.html", {"rows": rows})
     s = broker_summary(org, timezone.localdate())
     chapters = sorted(s["by_chapter"])
-    bar = go.Figure(go.Bar(x=chapters, y=[s["by_chapter"][c] for c in chapters], marker_color="#b3261e"))
-    bar.update_layout(title=_("Open findings by chapter"), yaxis={"dtick": 1})
+    counts = [s["by_chapter"][c] for c in chapters]
+    bar = go.Figure(go.Bar(x=chapters, y=counts, marker_color="#b3261e", text=counts, textposition="outside",
+                           cliponaxis=False, hovertemplate="%{x}: %{y}<extra></extra>"))
+    bar.update_layout(title=_("Open findings by chapter"), yaxis=count_axis(max(counts, default=0)),
+                      xaxis={"type": "category", "fixedrange": True})
+    if not chapters:
+        _empty(bar, _("No open findings"))
     line = go.Figure()
-    for chapter, pts in sorted(svc.compliance_series(org).items()):
+    series = sorted(svc.compliance_series(org).items())
+    for chapter, pts in series:
         line.add_trace(go.Scatter(x=[p[0].isoformat() for p in pts], y=[p[1] for p in pts], mode="lines+markers",
-                                  name=chapter))
-    line.update_layout(title=_("Compliance by chapter (%)"), yaxis={"range": [0, 105]},
-                       xaxis={"type": "date", "tickformat": "%Y-%m"})
+                                  name=chapter, hovertemplate="%{x|%Y-%m} · %{y}%<extra>" + chapter + "</extra>"))
+    line.update_layout(title=_("Compliance by chapter (%)"),
+                       yaxis={"range": [0, 105], "tickvals": [0, 25, 50, 75, 100], "fixedrange": True},
+                       xaxis=month_axis([p[0] for _c, pts in series for p in pts]))
+    if not series:
+        _empty(line, _("No assessed inspections yet"))
     return render(request, "dashboard/broker.html", s | {
         "bar_json": _fig_json(bar), "line_json": _fig_json(line), "brokers": brokers,
         "chart_data": json.dumps({c: s["by_chapter"][c] for c in chapters})})

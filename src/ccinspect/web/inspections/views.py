@@ -209,6 +209,8 @@ def finding_list(request):
     status = request.GET.get("status")
     if status == "open":
         qs = qs.exclude(status=Finding.CLOSED)
+    elif status == "overdue":
+        qs = qs.exclude(status=Finding.CLOSED).filter(due_date__lt=timezone.localdate())
     elif status in {k for k, _l in Finding.STATUSES}:
         qs = qs.filter(status=status)
     return render(request, "inspections/findings.html", {"findings": qs, "status": status or ""})
