@@ -431,11 +431,20 @@ class Engine:
         )
         having = " OR ".join(f"max(w{i}) >= {w.min_failures}" for i, w in enumerate(wins))
         maxes = ", ".join(f"max(w{i})" for i in range(len(wins)))
+        # A customer's own few failures from an address that then logged in (a lockout, an
+        # outage) are not guessing: pairs resolved by a success count only from `lo` failures up.
+        con.execute(
+            f"""CREATE TEMP TABLE bf_f AS
+            SELECT f.* FROM f
+            WHERE f.ip NOT IN (SELECT ip FROM allowed)
+              AND f.account IN (SELECT account FROM f GROUP BY account HAVING sum(n) >= {lo})
+              AND (f.ip, f.account) NOT IN (
+                SELECT fp.ip, fp.account FROM fp ANTI JOIN up0 USING (ip, account) WHERE fp.nf < {lo})"""
+        )
         hits = con.execute(
             f"""WITH am AS (
-                  SELECT account, minute, sum(n) AS n FROM f
-                  WHERE ip NOT IN (SELECT ip FROM allowed)
-                    AND account IN (SELECT account FROM f GROUP BY account HAVING sum(n) >= {lo})
+                  SELECT account, minute, sum(n) AS n FROM bf_f
+                  WHERE account IN (SELECT account FROM bf_f GROUP BY account HAVING sum(n) >= {lo})
                   GROUP BY account, minute),
                 w AS (SELECT account, minute, {cols} FROM am)
                 SELECT account, {maxes} FROM w GROUP BY account HAVING {having} ORDER BY account"""
@@ -445,8 +454,8 @@ class Engine:
         con.execute("CREATE TEMP TABLE bf_hit (account VARCHAR)")
         con.executemany("INSERT INTO bf_hit VALUES (?)", [(h[0],) for h in hits])
         per_ip = con.execute(
-            """SELECT account, ip, sum(n)::BIGINT, min(t0), max(t1) FROM f
-               WHERE account IN (SELECT account FROM bf_hit) AND ip NOT IN (SELECT ip FROM allowed)
+            """SELECT account, ip, sum(n)::BIGINT, min(t0), max(t1), ip IN (SELECT ip FROM shared) FROM bf_f
+               WHERE account IN (SELECT account FROM bf_hit)
                GROUP BY account, ip ORDER BY account, 3 DESC"""
         ).fetchall()
         succ = dict(
@@ -455,12 +464,16 @@ class Engine:
             ).fetchall()
         )
         by_acct: dict[str, list] = {}
-        for acct, ip, n, t0, t1 in per_ip:
-            by_acct.setdefault(acct, []).append((ip, n, t0, t1))
+        for acct, ip, n, t0, t1, is_shared in per_ip:
+            # A shared gateway is named only when it alone carries a window's worth of failures.
+            if not is_shared or n >= lo:
+                by_acct.setdefault(acct, []).append((ip, n, t0, t1))
         out = []
         for h in hits:
             acct, maxes_v = h[0], h[1:]
             rows = by_acct.get(acct, [])
+            if not rows:
+                continue
             named = [x for x in rows if x[1] >= r.min_failures_per_address] or rows
             fired = [w for w, m in zip(wins, maxes_v, strict=True) if m >= w.min_failures]
             total = sum(x[1] for x in rows)
