@@ -84,6 +84,7 @@ ZH = {
     "Main": "主選單",
     "No open findings": "無未結案缺失", "No assessed inspections yet": "尚無已評估的查核",
     "All %(n)s overdue findings": "全部 %(n)s 項逾期缺失",
+    "Nothing in this unit applies": "本單元無適用項目",
 }
 
 

@@ -65,7 +65,7 @@ def seed_demo() -> None:
     from ccinspect.web.demo import DEMO_TOTP, seed, totp_now
 
     out = seed()
-    console.print(f"demo broker {out['broker'].name}: {out['created']} inspections created")
+    console.print(f"demo brokers {out['broker'].name}, {out['other'].name}: {out['created']} inspections created")
     console.print("\n[bold]Demo users[/] (sign in at http://127.0.0.1:8000/):")
     for username, org, role, _family, _given, _title, password in out["users"]:
         mfa = " + TOTP" if username in DEMO_TOTP else ""

@@ -65,9 +65,12 @@ def broker_summary(org, today: dt.date) -> dict:
     month_start, month_end = today.replace(day=1), end_of_month(today)
     occs = svc.calendar_for(org, today - dt.timedelta(days=366), month_end, kind=None)
     inspections = {i.occurrence_id: i for i in Inspection.objects.filter(organisation=org)}
+    can_inspect = svc.inspectable(org, occs)
     due_month, overdue = [], []
     for o in occs:
         insp = inspections.get(o.id)
+        if o.kind == "inspection" and insp is None and o.id not in can_inspect:
+            continue  # nothing of the unit applies to this broker: nothing to do, nothing overdue
         done = insp is not None and insp.status == Inspection.SIGNED_OFF
         row = {"occ": o, "inspection": insp, "done": done}
         if month_start <= o.due <= month_end:

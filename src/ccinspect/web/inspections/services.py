@@ -43,6 +43,23 @@ def calendar_for(org: Organisation, start: dt.date, end: dt.date, kind: str | No
     return [o for o in occ if kind is None or o.kind == kind]
 
 
+def inspectable(org: Organisation, occs) -> set[str]:
+    """The ids of the inspection occurrences with something to inspect: some assessable requirement of the
+    unit applies to the broker on the period's last day (the calendar lists every unit; create_inspection
+    refuses the others, and nobody can be overdue on them)."""
+    by_day: dict[dt.date, list] = {}
+    out = set()
+    for o in occs:
+        if o.kind != "inspection":
+            continue
+        as_of = o.period_end or o.due
+        if as_of not in by_day:
+            by_day[as_of] = [e.ref_id for e in applicability(org, as_of).applicable if e.requirement.assessable]
+        if any(_in_unit(ref, o.ref_ids) for ref in by_day[as_of]):
+            out.add(o.id)
+    return out
+
+
 def _cadence_of(occ_id: str) -> str:
     period = occ_id.rsplit(":", 1)[-1]
     if re.fullmatch(r"\d{4}-\d{2}", period):
@@ -52,14 +69,22 @@ def _cadence_of(occ_id: str) -> str:
     return "annual"
 
 
+@lru_cache(maxsize=32)
+def _inspections_from(name: str, profile_json: str, year: int) -> dict:
+    """The inspection occurrences of `year` and the next, by id, for one broker profile (the calendar is a
+    pure function of the profile and the catalog; creating a year of inspections asks for it each time)."""
+    org = Organisation(name=name, profile=json.loads(profile_json))
+    return {o.id: o for o in calendar_for(org, dt.date(year, 1, 1), dt.date(year + 1, 12, 31))}
+
+
 def find_occurrence(org: Organisation, occurrence_id: str):
     m = re.search(r":(\d{4})", occurrence_id or "")
     if not m or not occurrence_id.startswith("inspection:"):
         raise ServiceError(f"{occurrence_id!r} is not an inspection of the calendar")
-    year = int(m[1])
-    for occ in calendar_for(org, dt.date(year, 1, 1), dt.date(year + 1, 12, 31)):
-        if occ.id == occurrence_id:
-            return occ
+    profile = json.dumps(org.profile or {}, sort_keys=True, ensure_ascii=False, default=str)
+    occ = _inspections_from(org.name, profile, int(m[1])).get(occurrence_id)
+    if occ is not None:
+        return occ
     raise ServiceError(f"{occurrence_id!r} is not on {org.name}'s inspection calendar")
 
 

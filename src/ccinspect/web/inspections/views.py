@@ -59,7 +59,8 @@ def plan(request):
         year = timezone.localdate().year
     occs = svc.calendar_for(org, dt.date(year, 1, 1), dt.date(year, 12, 31))
     existing = dict(inspections_for(request.user).filter(organisation=org).values_list("occurrence_id", "pk"))
-    rows = [{"occ": o, "inspection_id": existing.get(o.id)} for o in occs]
+    can_inspect = svc.inspectable(org, occs)
+    rows = [{"occ": o, "inspection_id": existing.get(o.id), "applies": o.id in can_inspect} for o in occs]
     return render(request, "inspections/plan.html", {"org": org, "rows": rows, "year": year,
                                                      "can_create": request.user.organisation_id == org.pk
                                                      and request.user.can_prepare})
