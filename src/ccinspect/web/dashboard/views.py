@@ -80,7 +80,7 @@ def broker_summary(org, today: dt.date) -> dict:
     overdue.sort(key=lambda r: r["occ"].due, reverse=True)
     findings = Finding.objects.filter(organisation=org)
     open_f = findings.exclude(status=Finding.CLOSED)
-    overdue_f = [f for f in open_f if f.is_overdue]
+    overdue_f = sorted((f for f in open_f if f.is_overdue), key=lambda f: (f.due_date, f.pk))
     res = svc.applicability(org, today)
     upcoming = sorted(res.upcoming, key=lambda e: (e.effective_from or dt.date.max, e.ref_id))[:10]
     return {"org": org, "tier": res.tier, "version": res.version, "due_month": due_month, "overdue": overdue,
@@ -113,7 +113,7 @@ def dashboard(request):
     bar = go.Figure(go.Bar(x=chapters, y=counts, marker_color="#b3261e", text=counts, textposition="outside",
                            cliponaxis=False, hovertemplate="%{x}: %{y}<extra></extra>"))
     bar.update_layout(title=_("Open findings by chapter"), yaxis=count_axis(max(counts, default=0)),
-                      xaxis={"type": "category", "fixedrange": True})
+                      xaxis={"type": "category", "fixedrange": True}, bargap=0.6 if len(chapters) <= 3 else 0.3)
     if not chapters:
         _empty(bar, _("No open findings"))
     line = go.Figure()
