@@ -85,6 +85,10 @@ ZH = {
     "No open findings": "無未結案缺失", "No assessed inspections yet": "尚無已評估的查核",
     "All %(n)s overdue findings": "全部 %(n)s 項逾期缺失",
     "Nothing in this unit applies": "本單元無適用項目",
+    "QR code for your authenticator app": "驗證器 App 的 QR Code",
+    "Scan the QR code with an authenticator app (TOTP, 30 seconds, 6 digits), or type in the key, then enter "
+    "the code it shows.": "請以驗證器 App（TOTP，30 秒，6 位數）掃描 QR Code 或輸入金鑰，再輸入其顯示的驗證碼。",
+    "Setup link": "設定連結",
 }
 
 

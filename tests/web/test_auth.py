@@ -100,6 +100,25 @@ def test_admin_without_mfa_must_enrol_before_anything_else(world):
     assert c.get("/inspections/").status_code == 200
 
 
+def test_mfa_enrolment_shows_the_otpauth_uri_as_an_inline_qr_code(world):
+    import re
+
+    import segno
+
+    c = login_client(Client(), world.officer)
+    resp = c.get("/accounts/mfa/")
+    html = resp.content.decode()
+    device = TOTPDevice.objects.get(user=world.officer, confirmed=False)
+    assert "no-store" in resp["Cache-Control"]  # the page carries the secret
+    svg = re.search(r'<div class="qr-box" id="totp-qr">(<svg .*?</svg>)</div>', html, re.S)[1]
+    assert 'role="img"' in svg and "http" not in svg.replace("http://www.w3.org/2000/svg", "")
+    # the code drawn is the device's otpauth URI (with its secret), nothing fetched from elsewhere
+    assert device.config_url.startswith("otpauth://totp/")
+    expected = segno.make(device.config_url, error="m").svg_inline(scale=5, border=3, lineclass=None)
+    assert re.findall(r' d="([^"]+)"', expected)[-1] in re.findall(r' d="([^"]+)"', svg)
+    assert "<img" not in html.split("<main>")[1]
+
+
 def test_mfa_is_available_to_every_user(world):
     c = login_client(Client(), world.officer)
     c.get("/accounts/mfa/")

@@ -14,8 +14,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.utils.html import escape
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -121,6 +124,16 @@ def password_change_view(request):
         "next": request.GET.get("next", "")}, status=400 if errors else 200)
 
 
+def qr_svg(uri: str, title: str) -> str:
+    """The otpauth URI as an inline SVG QR code, drawn here (segno): the secret never leaves the server."""
+    import segno
+
+    svg = segno.make(uri, error="m").svg_inline(scale=5, border=3, dark="#000", light="#fff",
+                                                 title=title, svgclass="qr", lineclass=None)
+    return mark_safe(svg.replace("<svg ", f'<svg role="img" aria-label="{escape(title)}" ', 1))
+
+
+@never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
 def mfa_setup_view(request):
@@ -147,9 +160,11 @@ def mfa_setup_view(request):
             return redirect("dashboard")
         error = _("The code is not valid. Check the time on your authenticator and try again.")
     secret = base64.b32encode(device.bin_key).decode().rstrip("=")
+    uri = device.config_url if not device.confirmed else ""
     return render(request, "accounts/mfa_setup.html", {
-        "enrolled": False, "secret": secret if not device.confirmed else "", "uri": device.config_url
-        if not device.confirmed else "", "error": error, "required": user.mfa_required}, status=400 if error else 200)
+        "enrolled": False, "secret": secret if not device.confirmed else "", "uri": uri,
+        "qr": qr_svg(uri, _("QR code for your authenticator app")) if uri else "",
+        "error": error, "required": user.mfa_required}, status=400 if error else 200)
 
 
 @login_required
