@@ -89,6 +89,7 @@ ZH = {
     "Scan the QR code with an authenticator app (TOTP, 30 seconds, 6 digits), or type in the key, then enter "
     "the code it shows.": "請以驗證器 App（TOTP，30 秒，6 位數）掃描 QR Code 或輸入金鑰，再輸入其顯示的驗證碼。",
     "Setup link": "設定連結",
+    "Finding raised": "開立缺失", "Updated: %(fields)s": "更新：%(fields)s", "Retest evidence %(file)s": "複查佐證 %(file)s",
 }
 
 

@@ -216,3 +216,33 @@ def test_compliance_series_and_dashboard(world, client):
     assert 'id="open-findings">0<' in resp.content.decode()
     deficient_with_finding(w)
     assert 'id="open-findings">1<' in client.get("/dashboard/").content.decode()
+
+
+def test_finding_history_shows_translated_labels(world, client):
+    from django.utils import translation
+
+    from .conftest import login_client
+
+    w = world
+    _item, _ev, f = deficient_with_finding(w)
+    svc.update_finding(w.officer, f, remediation_plan="Enforce 10 characters", due_date="2025-08-31")
+    svc.transition(w.officer, f, Finding.IN_PROGRESS)
+    svc.add_retest_evidence(w.officer, f, name="retest.txt", data=b"policy now 10 chars\n")
+    login_client(client, w.officer)
+    html = client.get(f"/findings/{f.pk}/").content.decode()
+    history = html.split('<h2>History</h2>')[1]
+    assert "in_progress" not in history.replace('class="badge in_progress', "")
+    assert "Open</span> → " in history and ">In progress</span>" in history
+    assert "Finding raised" in history and "Updated: remediation plan, due date" in history
+    assert "Retest evidence retest.txt (" in history
+    with translation.override("zh-hant"):
+        events = list(f.events.all())
+        assert events[0].display_note == "開立缺失" and events[0].to_label == "未處理"
+        assert events[1].display_note == "更新：改善計畫、改善期限"
+        assert (events[2].from_label, events[2].to_label) == ("未處理", "進行中")
+    # a person's note is shown as written
+    f.refresh_from_db()
+    svc.add_retest_evidence(w.officer, f, name="r2.txt", data=b"again\n")
+    svc.transition(w.officer, f, Finding.READY)
+    svc.transition(w.auditor, f, Finding.IN_PROGRESS, "still 8 characters on the VPN")
+    assert f.events.last().display_note == "still 8 characters on the VPN"

@@ -189,6 +189,36 @@ class FindingEvent(models.Model):
     class Meta:
         ordering = ["at", "id"]
 
+    # the notes the services write (services.raise_finding, update_finding, add_retest_evidence), shown in
+    # the reader's language; anything else is a person's note and is shown as written
+    FIELDS = {"remediation plan": _("remediation plan"), "owner": _("owner"), "due date": _("due date"),
+              "severity": _("severity")}
+
+    @property
+    def from_label(self) -> str:
+        return str(dict(Finding.STATUSES).get(self.from_status, self.from_status))
+
+    @property
+    def to_label(self) -> str:
+        return str(dict(Finding.STATUSES).get(self.to_status, self.to_status))
+
+    @property
+    def changes_status(self) -> bool:
+        return bool(self.from_status) and self.from_status != self.to_status
+
+    @property
+    def display_note(self) -> str:
+        note = self.note or ""
+        if note == "raised":
+            return str(_("Finding raised"))
+        if note.startswith("updated: "):
+            fields = [str(self.FIELDS.get(f.strip(), f.strip())) for f in note[len("updated: "):].split(",")]
+            sep = ", " if (get_language() or "").startswith("en") else "、"
+            return str(_("Updated: %(fields)s")) % {"fields": sep.join(fields)}
+        if note.startswith("retest evidence "):
+            return str(_("Retest evidence %(file)s")) % {"file": note[len("retest evidence "):]}
+        return note
+
 
 class EvidenceError(RuntimeError):
     pass
