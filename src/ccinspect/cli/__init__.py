@@ -10,6 +10,7 @@ from . import continuity as _continuity
 from . import demo as _demo
 from . import inspect as _inspect
 from . import logins as _logins
+from . import report as _report
 from . import web as _web
 
 app = typer.Typer(
@@ -24,6 +25,7 @@ app.add_typer(_logins.app, name="logins")
 _applicability.register(app)
 _demo.register(app)
 _inspect.register(app)
+_report.register(app)
 _web.register(app)
 
 __all__ = ["app"]
