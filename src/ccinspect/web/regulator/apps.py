@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class RegulatorConfig(AppConfig):
+    name = "ccinspect.web.regulator"
+    label = "regulator"
+    verbose_name = "Regulator"
