@@ -93,7 +93,8 @@ def totp(secret: str = typer.Argument(..., help="base32 TOTP secret")) -> None:
 
 @web_app.command("import-results")
 def import_results(
-    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="results JSON (see docs/web.md)"),
+    file: Path = typer.Argument(..., exists=True, help="results JSON (see docs/web.md), or the --out folder of "
+                                "`ccinspect inspect` (inspection.json) or `ccinspect logins scan` (alerts.json, run.json)"),
     inspection: int = typer.Option(..., "--inspection", help="inspection id"),
     user: str = typer.Option(..., "--user", help="the broker user the results are attached as"),
 ) -> None:
@@ -113,10 +114,32 @@ def import_results(
     from django.core.exceptions import PermissionDenied
 
     try:
-        out = svc.import_results(u, insp, file.read_bytes(), source=file.name)
+        out = svc.import_results(u, insp, _results_payload(file), source=file.name)
     except (svc.ServiceError, UploadError, PermissionDenied) as exc:
         fail(str(exc))
     emit_json(out)
+
+
+def _results_payload(path: Path):
+    """A results file as bytes, or from an output folder: inspection.json, else the login scan's alerts.json
+    with run.json's inputs (the scanned logs and their SHA-256) and review requirements."""
+    import json
+
+    if not path.is_dir():
+        return path.read_bytes()
+    if (path / "inspection.json").is_file():
+        return (path / "inspection.json").read_bytes()
+    if not (path / "alerts.json").is_file():
+        fail(f"{path}: no inspection.json or alerts.json in this folder")
+    try:
+        data = json.loads((path / "alerts.json").read_text(encoding="utf-8"))
+        if (path / "run.json").is_file() and isinstance(data, dict):
+            run = json.loads((path / "run.json").read_text(encoding="utf-8"))
+            data["inputs"] = run.get("inputs", [])
+            data["review_ref_ids"] = run.get("review_ref_ids", [])
+    except (ValueError, OSError) as exc:
+        fail(f"{path}: {exc}")
+    return data
 
 
 @web_app.command("create-user")

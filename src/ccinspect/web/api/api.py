@@ -162,8 +162,14 @@ class CreateInspectionIn(Schema):
 
 
 class ResultsIn(Schema):
+    """Either `results` (docs/web.md), or the login scan's alerts.json fields (`alerts`, with run.json's
+    `inputs` and `review_ref_ids` if at hand)."""
     source: str = "api"
-    results: list[dict[str, Any]]
+    results: list[dict[str, Any]] | None = None
+    alerts: list[dict[str, Any]] | None = None
+    inputs: list[dict[str, Any]] = []
+    review_ref_ids: list[str] = []
+    rules: dict[str, Any] = {}
 
 
 class NoteIn(Schema):
@@ -270,7 +276,12 @@ def inspection_signoff(request, inspection_id: int, body: NoteIn):
 def inspection_results(request, inspection_id: int, body: ResultsIn):
     """Attach automated check results (see docs/web.md for the JSON shape)."""
     insp = get_or_404(inspections_for(request.auth), inspection_id)
-    return svc.import_results(request.auth, insp, body.results, source=body.source)
+    if body.results is None and body.alerts is None:
+        raise svc.ServiceError('give "results", or a login scan\'s "alerts"')
+    data = body.results if body.results is not None else {
+        "tool": svc.LOGIN_SCAN, "alerts": body.alerts, "inputs": body.inputs, "review_ref_ids": body.review_ref_ids,
+        "rules": body.rules}
+    return svc.import_results(request.auth, insp, data, source=body.source)
 
 
 @api.get("/inspections/{inspection_id}/evidence", response=list[EvidenceOut], tags=["evidence"])

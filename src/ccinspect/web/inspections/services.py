@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from collections import Counter
 from functools import lru_cache
 
 from django.core.exceptions import PermissionDenied
@@ -350,7 +351,9 @@ def parse_results(data) -> list[dict]:
         except (ValueError, UnicodeDecodeError) as exc:
             raise ServiceError(f"the results file is not JSON: {exc}") from None
     rows = data
-    if isinstance(data, dict):
+    if isinstance(data, dict) and "requirements" not in data and "results" not in data and "alerts" in data:
+        rows = from_login_scan(data)
+    elif isinstance(data, dict):
         rows = data.get("requirements", data.get("results"))
     if not isinstance(rows, list):
         raise ServiceError('expected a list of results, or an object with a "requirements" list')
@@ -376,6 +379,50 @@ def parse_results(data) -> list[dict]:
         if not isinstance(facts, list):
             raise ServiceError(f"{where} ({ref_id}): facts must be a list")
         out.append(row)
+    return out
+
+
+LOGIN_SCAN = "ccinspect logins scan"
+
+
+def from_login_scan(data: dict) -> list[dict]:
+    """Results from the login-monitoring engine's output (`ccinspect logins scan --out DIR`): alerts.json is
+    {"tool", "rules", "summary", "alerts": [{"id", "kind", "severity", "ref_ids", "accounts", "ips", "first",
+    "last", "detail", …}]}; run.json adds "inputs" (each log file with its SHA-256) and "review_ref_ids".
+
+    One result per requirement an alert names (the rules file decides which), status `manual`: the alerts are
+    facts for the inspector to weigh, as `ccinspect inspect` treats them, since no machine can attest that
+    staff reviewed the logs (CC-18000.4.b). The review requirements get a result even when nothing fired.
+    The evidence files are the scanned logs when run.json's inputs are given."""
+    alerts = data.get("alerts")
+    if not isinstance(alerts, list):
+        raise ServiceError("login scan: alerts must be a list")
+    files = []
+    for n, i in enumerate(data.get("inputs") or []):
+        if not isinstance(i, dict) or not isinstance(i.get("file"), str) or not SHA_RE.match(str(i.get("sha256"))):
+            raise ServiceError(f"login scan: input {n + 1} needs a file and a valid sha256")
+        files.append({"path": i["file"], "sha256": i["sha256"]})
+    by_ref: dict[str, list[dict]] = {r: [] for r in data.get("review_ref_ids") or [] if isinstance(r, str)}
+    for n, a in enumerate(alerts):
+        refs = a.get("ref_ids") if isinstance(a, dict) else None
+        if not isinstance(refs, list) or not refs or not all(isinstance(r, str) and r for r in refs):
+            raise ServiceError(f"login scan: alert {n + 1} names no ref_ids")
+        for r in refs:
+            by_ref.setdefault(r, []).append(a)
+    rules = data.get("rules") if isinstance(data.get("rules"), dict) else {}
+    out = []
+    for ref_id, hits in by_ref.items():
+        kinds = Counter(str(a.get("kind", "alert")) for a in hits)
+        summary = (f"login monitoring: {len(hits)} alert(s): " + ", ".join(f"{k} {n}" for k, n in sorted(kinds.items()))
+                   if hits else "login monitoring: no alerts")
+        facts = [{"message": f"{a.get('id', '')} {a.get('severity', '')} {a.get('kind', '')}: "
+                             f"{a.get('detail', '')}".strip(),
+                  **{k: a[k] for k in ("id", "kind", "severity", "accounts", "ips", "first", "last", "counts")
+                     if k in a}} for a in hits]
+        out.append({"ref_id": ref_id, "status": "manual", "summary": summary, "facts": facts,
+                    "checks": [{"analyzer": "logins", "rule": "scan", "tool": data.get("tool", LOGIN_SCAN),
+                                "rules_version": rules.get("version"), "rules_sha256": rules.get("sha256")}],
+                    "evidence": files})
     return out
 
 
