@@ -13,11 +13,13 @@ from django.urls import URLPattern, URLResolver
 
 from ccinspect.web import urls as web_urls
 from ccinspect.web.api.api import api
+from ccinspect.web.incidents import services as incidents
+from ccinspect.web.incidents.models import BcpFollowUp, Incident
 from ccinspect.web.inspections.models import ChecklistItem, Evidence, Finding, FindingEvent, Inspection
 
 from .conftest import deficient_with_finding, login_client, token_for
 
-SECRET_MARKERS = ["Broker B", "B-secret-finding"]
+SECRET_MARKERS = ["Broker B", "B-secret-finding", "B-secret-incident"]
 
 
 def _b_state(w):
@@ -27,6 +29,9 @@ def _b_state(w):
         list(Finding.objects.filter(organisation=w.b).values_list("status", "remediation_plan", "owner")),
         Evidence.objects.filter(organisation=w.b).count(),
         FindingEvent.objects.filter(finding__organisation=w.b).count(),
+        list(Incident.objects.filter(organisation=w.b).values_list(
+            "title", "initial_reported_at", "formal_reported_at", "closure_reported_at", "personal_data")),
+        list(BcpFollowUp.objects.filter(organisation=w.b).values_list("action", "done_at")),
     )
 
 
@@ -39,6 +44,11 @@ def bworld(world):
     w.f_b.save()
     w.item_b = w.f_b.item
     deficient_with_finding(w)  # A has data of its own
+    w.inc_b = incidents.create_incident(w.officer_b, w.b, {"title": "B-secret-incident", "category": "other",
+                                                            "detected_at": "2025-06-01T10:00"})
+    incidents.add_followup(w.officer_b, w.inc_b, action="B-secret-incident drill", due_date="2025-12-31")
+    incidents.create_incident(w.officer, w.a, {"title": "A's own incident", "category": "other",
+                                               "detected_at": "2025-06-01T10:00"})
     return w
 
 
@@ -68,7 +78,12 @@ def _fill(route: str, w) -> str:
         ids["pk"] = w.f_b.pk
     if route.startswith("evidence/"):
         ids["pk"] = w.ev_b.pk
-    actions = {"inspections/": "submit", "findings/": "transition"}
+    if route.startswith("incidents/"):
+        ids["pk"] = w.inc_b.pk
+    if route.startswith("regulator/brokers/"):
+        ids["pk"] = w.b.pk
+    actions = {"inspections/": "submit", "findings/": "transition", "incidents/": "report",
+               "reports/inspections/": "pdf"}
 
     def sub(m):
         kind, name = m.group(1), m.group(2)
@@ -82,6 +97,10 @@ def _fill(route: str, w) -> str:
 def test_every_page_is_walked():
     assert len(PAGES) >= 20
     assert any("<int:item_pk>" in p for p in PAGES)
+    for route in ("regulator/", "regulator/now/", "regulator/trends/", "regulator/brokers/<int:pk>/", "incidents/",
+                  "incidents/<int:pk>/<str:action>/", "incidents/export.xlsx", "reports/inspections/<int:pk>/<str:fmt>/",
+                  "reports/tracking.xlsx", "reports/statement/"):
+        assert route in PAGES, route
 
 
 @pytest.mark.parametrize("who", ["officer", "auditor", "admin"])
@@ -97,6 +116,7 @@ def test_broker_a_users_never_see_or_change_broker_b(bworld, who):
         has_b_object = "<int:" in route
         for method in ("get", "post"):
             data = {"to": "closed", "result": "compliant", "note": "x", "title": "t", "severity": "low",
+                    "stage": "initial", "category": "other", "detected_at": "2025-06-01T10:00",
                     "due_date": "2025-12-31", "occurrence": "inspection:CC-18000:2025-04", "broker": w.b.pk,
                     "remediation_plan": "hijack", "file": SimpleUploadedFile("x.txt", b"hello")}
             resp = getattr(client, method)(url, data) if method == "post" else client.get(url)
@@ -106,6 +126,8 @@ def test_broker_a_users_never_see_or_change_broker_b(bworld, who):
                 assert marker not in text, f"{method.upper()} {url} shows broker B's data to {who}"
             if has_b_object or route.startswith("inspections/create"):
                 assert resp.status_code in (403, 404, 405), f"{method.upper()} {url} -> {resp.status_code}"
+            if route.startswith("regulator/"):  # the cross-broker views are the regulator's alone
+                assert resp.status_code in (403, 405), f"{method.upper()} {url} -> {resp.status_code}"
             checked += 1
     assert _b_state(w) == before, "broker B's data changed"
     assert checked > 30
@@ -151,11 +173,19 @@ BODIES = {
     "/api/items/{item_id}/findings": {"title": "x", "severity": "low", "due_date": "2025-12-31"},
     "/api/findings/{finding_id}": {"remediation_plan": "hijack"},
     "/api/findings/{finding_id}/transition": {"to": "closed"},
+    "/api/incidents": {"title": "x", "category": "other", "detected_at": "2025-06-01T10:00"},
+    "/api/incidents/{incident_id}": {"title": "hijack"},
+    "/api/incidents/{incident_id}/report": {"stage": "initial"},
+    "/api/incidents/{incident_id}/findings": {"item_id": 0, "title": "x", "severity": "low", "due_date": "2025-12-31"},
+    "/api/incidents/{incident_id}/bcp": {"action": "x", "due_date": "2025-12-31"},
 }
 
 
 def test_api_walk_covers_every_endpoint():
     assert len(API_OPS) >= 20
+    paths = {p for p, _m in API_OPS}
+    assert {"/api/regulator/risk-map", "/api/regulator/brokers/{broker_id}", "/api/incidents",
+            "/api/incidents/{incident_id}/report", "/api/reports/inspections/{inspection_id}"} <= paths
 
 
 @pytest.mark.parametrize("who", ["officer", "auditor", "admin"])
@@ -163,13 +193,15 @@ def test_api_never_crosses_brokers(bworld, who):
     w = bworld
     client = Client(HTTP_AUTHORIZATION=f"Bearer {token_for(getattr(w, who))}")
     ids = {"inspection_id": w.insp_b.pk, "item_id": w.item_b.pk, "finding_id": w.f_b.pk,
-           "evidence_id": w.ev_b.pk, "broker_id": w.b.pk, "ref_id": "CC-18000.1"}
+           "evidence_id": w.ev_b.pk, "broker_id": w.b.pk, "ref_id": "CC-18000.1", "incident_id": w.inc_b.pk}
     before = _b_state(w)
     for path, method in API_OPS:
         url = re.sub(r"\{(\w+)\}", lambda m: str(ids[m.group(1)]), path)
         body = dict(BODIES.get(path, {}))
         if "broker_id" in body:
             body["broker_id"] = w.b.pk
+        if "item_id" in body:
+            body["item_id"] = w.item_b.pk
         if path.endswith(("/evidence", "/retest")) and method == "post":
             resp = client.post(url, {"file": SimpleUploadedFile("x.txt", b"hello")})
         elif method == "get":
@@ -179,6 +211,8 @@ def test_api_never_crosses_brokers(bworld, who):
         text = (b"".join(resp.streaming_content) if resp.streaming else resp.content).decode("utf-8", "replace")
         for marker in SECRET_MARKERS:
             assert marker not in text, f"{method.upper()} {url} leaks broker B to {who}"
+        if path.startswith("/api/regulator"):
+            assert resp.status_code == 403, f"{method.upper()} {url} -> {resp.status_code}"
         if "{" in path and "ref_id" not in path:
             assert resp.status_code in (403, 404), f"{method.upper()} {url} -> {resp.status_code}: {text[:200]}"
         elif path == "/api/inspections" and method == "post":

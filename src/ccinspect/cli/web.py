@@ -66,6 +66,13 @@ def seed_demo() -> None:
 
     out = seed()
     console.print(f"demo brokers {out['broker'].name}, {out['other'].name}: {out['created']} inspections created")
+    from ccinspect.web.incidents.demo import seed_incidents
+    from ccinspect.web.regulator.demo import seed_market
+
+    market = seed_market()
+    console.print(f"demo market: {market['brokers']} brokers, {market['inspections']} inspections and "
+                  f"{market['findings']} findings created for {', '.join(market['periods'])}; "
+                  f"{seed_incidents()} incidents")
     console.print("\n[bold]Demo users[/] (sign in at http://127.0.0.1:8000/):")
     for username, org, role, _family, _given, _title, password in out["users"]:
         mfa = " + TOTP" if username in DEMO_TOTP else ""

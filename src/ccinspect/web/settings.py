@@ -70,6 +70,9 @@ INSTALLED_APPS = [
     "ccinspect.web.inspections",
     "ccinspect.web.dashboard",
     "ccinspect.web.api",
+    "ccinspect.web.incidents",
+    "ccinspect.web.regulator",
+    "ccinspect.web.reporting",
 ]
 
 MIDDLEWARE = [

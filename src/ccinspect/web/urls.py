@@ -4,7 +4,14 @@ from django.views.generic import RedirectView
 from .accounts import views as acc
 from .api.api import api
 from .dashboard.views import dashboard
+from .incidents.api import router as incidents_api
 from .inspections import views as insp
+from .regulator.api import router as regulator_api
+from .reporting.api import router as reports_api
+
+api.add_router("/incidents", incidents_api)
+api.add_router("/regulator", regulator_api)
+api.add_router("/reports", reports_api)
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="dashboard", permanent=False)),
@@ -33,5 +40,8 @@ urlpatterns = [
     path("findings/<int:pk>/", insp.finding_detail, name="finding"),
     path("findings/<int:pk>/<str:action>/", insp.finding_action, name="finding_action"),
     path("settings/deductions/", insp.deductions, name="deductions"),
+    path("", include("ccinspect.web.incidents.urls")),
+    path("", include("ccinspect.web.regulator.urls")),
+    path("", include("ccinspect.web.reporting.urls")),
     path("api/", api.urls),
 ]

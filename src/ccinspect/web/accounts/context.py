@@ -5,7 +5,8 @@ SECTIONS = [
     ("/inspections/plan/", "plan"), ("/inspections/", "inspections"), ("/dashboard/", "dashboard"),
     ("/findings/", "findings"), ("/audit/", "audit"), ("/accounts/users/", "users"),
     ("/settings/deductions/", "deductions"), ("/accounts/tokens/", "tokens"), ("/accounts/mfa/", "mfa"),
-    ("/accounts/password/", "password"),
+    ("/accounts/password/", "password"), ("/incidents/", "incidents"), ("/reports/", "reports"),
+    ("/regulator/", "regulator"),
 ]
 
 

@@ -103,8 +103,8 @@ def risk_now(request):
     rows = list(reversed(data["types"]))
     fig = go.Figure()
     fig.add_trace(go.Bar(y=[r["ref_id"] for r in rows], x=[r["previous"] or 0 for r in rows], orientation="h",
-                         name=data["previous_period"], marker_color="#b0bec5", text=[r["label"] for r in rows],
-                         hovertemplate="%{y} %{text}<br>%{x}%<extra></extra>"))
+                         name=data["previous_period"], marker_color="#b0bec5", hovertext=[r["label"] for r in rows],
+                         textposition="none", hovertemplate="%{y} %{hovertext}<br>%{x}%<extra></extra>"))
     fig.add_trace(go.Bar(y=[r["ref_id"] for r in rows], x=[r["share"] for r in rows], orientation="h",
                          name=period, marker_color="#b3261e", text=[f"{r['share']:.0f}%" for r in rows],
                          textposition="outside", hovertemplate="%{y}<br>%{x}%<extra></extra>"))

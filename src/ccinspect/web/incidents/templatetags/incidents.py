@@ -47,6 +47,17 @@ def clock(c, now=None):
 
 
 @register.filter
+def minutes(value):
+    """A duration in minutes, e.g. 30 min, 24 h, 3 d."""
+    n = int(value)
+    if n >= 2 * 1440 and n % 1440 == 0:
+        return _("%(n)d d") % {"n": n // 1440}
+    if n >= 60 and n % 60 == 0:
+        return _("%(n)d h") % {"n": n // 60}
+    return _("%(n)d min") % {"n": n}
+
+
+@register.filter
 def taipei(value):
     return clk.taipei(value)
 
