@@ -93,6 +93,99 @@ ZH = {
 }
 
 
+# Incidents, the regulator's views and the reports (issue 7).
+ZH.update({
+    "Incident register": "資安事件登錄", "ID": "編號", "Category": "類別", "Detected (Taipei)": "發現時間（臺北）",
+    "Systems affected": "受影響系統", "Customers affected": "受影響客戶數", "Estimated amount (NTD)": "預估影響金額（新臺幣）",
+    "Personal data": "個人資料", "Immediate report to TWSE": "立即函報證交所", "Outage started": "服務中斷開始",
+    "Service restored": "服務恢復", "Interruption (minutes)": "中斷時間（分鐘）",
+    "Tolerable interruption (minutes)": "可容忍中斷時間（分鐘）", "RTO (minutes)": "RTO（分鐘）",
+    "Exceeded tolerable time": "超過可容忍中斷時間", "BCP follow-ups": "營運持續追蹤事項", "yes": "是", "no": "否",
+    "not required": "免", "Service outage": "服務中斷", "Intrusion": "入侵", "Malware or ransomware": "惡意程式或勒索軟體",
+    "DDoS attack": "DDoS 攻擊", "Data leak": "資料外洩", "Account takeover": "帳號盜用", "Phishing": "網路釣魚",
+    "Other": "其他", "stolen": "竊取", "altered": "竄改", "destroyed": "毀損", "lost": "滅失", "leaked": "洩漏",
+    "category": "類別", "detected at": "發現時間", "systems affected": "受影響系統", "customers affected": "受影響客戶數",
+    "estimated amount (NTD)": "預估影響金額（新臺幣）", "personal data": "個人資料", "outage started": "服務中斷開始",
+    "service restored": "服務恢復", "tolerable interruption (minutes)": "可容忍中斷時間（分鐘）",
+    "initial report": "初步通報", "formal report": "正式通報", "closure report": "解除通報", "report to TWSE": "函報證交所",
+    "action": "事項", "Incident reporting overdue": "資安事件通報逾期", "BCP follow-up": "營運持續追蹤事項",
+    "Deadline": "期限", "reported": "已通報", "Detected at (Taipei time)": "發現時間（臺北時間）",
+    "Personal data stolen, altered, destroyed, lost or leaked (CC-20000.6: report to TWSE immediately)":
+        "個人資料遭竊取、竄改、毀損、滅失或洩漏（CC-20000.6：應立即函報證交所）",
+    "Service outage: RTO against the tolerable interruption time": "服務中斷：RTO 與可容忍中斷時間",
+    "Detected": "發現", "Taipei": "臺北時間",
+    "Personal data was involved: report to TWSE (or TPEx / the Securities Association) immediately by official letter, "
+    "for forwarding to the competent authority (CC-20000.6).":
+        "涉及個人資料：應立即函報證交所（或櫃買中心、券商公會）轉陳主管機關（CC-20000.6）。",
+    "Reporting clocks": "通報時限", "reported at (Taipei; empty = now)": "通報時間（臺北；空白為現在）",
+    "Record the report": "登錄通報", "Impact": "影響", "exceeds the tolerable interruption time": "超過可容忍中斷時間",
+    "exceeds the RTO": "超過 RTO", "the RTO is longer than the tolerable interruption time": "RTO 長於可容忍中斷時間",
+    "Not a service outage.": "非服務中斷事件。", "Raise a finding from this incident": "依本事件開立缺失",
+    "Checklist item (inspections in progress)": "檢查項目（進行中的查核）",
+    "Findings are raised on a checklist item of an inspection in progress; there is none.":
+        "缺失須開立於進行中查核的檢查項目；目前沒有進行中的查核。",
+    "Done": "已完成", "What was done": "辦理情形",
+    "New BCP follow-up (e.g. revise the recovery procedure, run a failover drill)":
+        "新增營運持續追蹤事項（例如：修訂復原程序、辦理切換演練）",
+    "Add": "新增", "Edit the incident": "編輯事件",
+    "Reporting clocks from detection (Asia/Taipei): initial report %(a)s, formal report %(b)s, closure %(c)s; personal "
+    "data incidents are reported to TWSE immediately (CC-20000.6).":
+        "通報時限自發現時起算（臺北時間）：初步通報 %(a)s、正式通報 %(b)s、解除通報 %(c)s；涉及個人資料之事件應立即函報證交所（CC-20000.6）。",
+    "Export XLSX": "匯出 XLSX", "Record an incident": "登錄資安事件", "Incident": "事件", "Outage": "服務中斷",
+    "min": "分", "ongoing": "中斷中", "tolerable": "可容忍", "No incidents.": "無資安事件。",
+    "The clocks start at detection: initial report within %(a)s, formal report within %(b)s, closure within %(c)s.":
+        "時限自發現時起算：%(a)s 內初步通報、%(b)s 內正式通報、%(c)s 內解除通報。",
+    "Record the incident": "登錄事件", "Initial report": "初步通報", "Formal report": "正式通報",
+    "Closure report": "解除通報", "Met": "如期完成", "Late": "逾時完成", "Running": "計時中", "%(n)d d": "%(n)d 天",
+    "%(n)d h": "%(n)d 小時", "%(n)d min": "%(n)d 分", "%(t)s left": "剩餘 %(t)s", "%(t)s overdue": "已逾期 %(t)s",
+    "reported %(t)s before the deadline": "於期限前 %(t)s 完成", "reported %(t)s late": "逾時 %(t)s 完成",
+    "Only the broker's security officer or administrator records incidents.": "資安事件由券商資安人員或管理員登錄。",
+    "Incident recorded; the reporting clocks are running.": "已登錄資安事件，通報時限開始計時。", "Saved.": "已儲存。",
+    "Report recorded.": "已登錄通報。", "Finding F-%(n)d raised from the incident.": "已依本事件開立缺失 F-%(n)d。",
+    "BCP follow-up added.": "已新增營運持續追蹤事項。", "BCP follow-up done.": "營運持續追蹤事項已完成。",
+    "Regulator views": "監理檢視", "Risk map": "風險地圖", "Cyber risk now": "資安風險現況", "Risk trends": "風險趨勢分析",
+    "Read-only: the regulator sees the broker's inspections, findings and incidents but changes nothing.":
+        "唯讀：主管機關可檢視券商之查核、缺失及資安事件，但不得修改。",
+    "E-trading share (%%)": "電子交易比重（%%）", "E-trading share (%)": "電子交易比重（%）", "Capital": "資本額",
+    "Tracking list (XLSX)": "缺失改善追蹤表（XLSX）", "None.": "無。", "Report": "報告", "Incidents": "資安事件",
+    "Each broker by its e-trading share and the deduction points of the deficiencies found in the period; the dashed "
+    "lines divide the risk blocks. Brokers with a high share and many points need attention first (seed 003, "
+    "supervisory technology).":
+        "依各證券商之電子交易比重及當期查核缺失扣分定位，虛線劃分風險區塊；電子交易比重高且扣分多者為優先關懷對象（監理科技運用）。",
+    "E-trading share threshold (%%)": "電子交易比重門檻（%%）", "Points threshold": "扣分門檻", "Apply": "套用",
+    "No inspections have been submitted yet.": "尚無已送出的查核。", "Brokers that need attention": "需關懷之證券商",
+    "Number of findings": "缺失數", "Risk block": "風險區塊",
+    "The deficiency types found at the largest share of brokers, and their rise or fall since the previous period: "
+    "the important issues, and the hidden risks that are growing.":
+        "證券商家數占比最高的缺失類型及其較前期之增減趨勢：關注重要資安議題，找出隱藏風險。",
+    "%(n)s brokers inspected in the period (%(m)s in %(p)s).": "本期受查證券商 %(n)s 家（%(p)s：%(m)s 家）。",
+    "Rising fastest": "增幅最大", "Deficiency type": "缺失類型", "Share (%%)": "占比（%%）",
+    "Change (points of %%)": "增減（百分點）",
+    "Deficiency counts and deduction points by chapter over the periods, for all brokers or one tier.":
+        "各期各章節缺失件數及扣分，可依資安分級檢視。",
+    "All tiers": "全部分級", "Tier %(t)s": "第 %(t)s 級", "Chapter": "章節", "Total": "合計",
+    "Needs attention": "優先關懷", "Guidance": "加強輔導", "Watch": "持續關注", "Normal": "一般",
+    "Tier %(n)d": "第 %(n)d 級", "E-trading share": "電子交易比重",
+    "Risk map %(p)s: e-trading share × deduction points": "風險地圖 %(p)s：電子交易比重 × 查核缺失扣分",
+    "Share of brokers with each deficiency type (%)": "各缺失類型之證券商家數占比（%）",
+    "% of brokers inspected": "占受查證券商（%）", "Deficiencies by chapter": "各章節缺失件數",
+    "Deduction points by chapter": "各章節扣分", "Deficiencies by tier": "各分級缺失件數",
+    "Deduction points per period": "各期扣分", "Reports": "報表",
+    "The inspection report (PDF, XLSX) of each inspection is on its page.": "各查核之檢查報告（PDF、XLSX）請見該查核頁面。",
+    "Deficiency and remediation tracking list (XLSX, CC-21000.2)": "缺失改善追蹤表（XLSX，CC-21000.2）",
+    "Annual information security statement (draft)": "資訊安全整體執行情形聲明書（草稿）",
+    "資訊安全整體執行情形聲明書 (CC-12000.6): jointly issued by the most senior information security officer, the "
+    "chairman, the president and the chief auditor, approved by the board and disclosed on the Market Observation Post "
+    "System within three months after the fiscal year end. The draft summarises the year's inspections, findings and "
+    "incidents.":
+        "資訊安全整體執行情形聲明書（CC-12000.6）：由負責資訊安全之最高主管與董事長、總經理、稽核主管聯名出具，提報董事會通過，"
+        "並於會計年度終了後三個月內揭露於公開資訊觀測站。草稿彙整本年度之查核、缺失及資安事件。",
+    "Fiscal year (ending in)": "會計年度（終了年度）", "Board approval date": "董事會通過日期", "Signatory": "聲明人",
+    "Most senior information security officer": "資訊安全最高主管", "Chairman": "董事長", "President": "總經理",
+    "Chief auditor": "稽核主管", "Preview": "預覽", "Market risk": "市場資安風險", "Inspection report": "檢查報告",
+})
+
+
 def _entries(text: str):
     for block in text.split("\n\n"):
         m = re.search(r'^msgid ((?:".*"\n?)+)msgstr ((?:".*"\n?)+)', block + "\n", re.M)
