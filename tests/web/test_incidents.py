@@ -317,3 +317,15 @@ def test_api_records_and_reports(world, frozen):
                     content_type="application/json").status_code == 403
     assert Incident.objects.count() == 1 and not BcpFollowUp.objects.exists()
     assert Finding.objects.count() == 0
+
+
+def test_overdue_clocks_stand_out_on_the_dashboard(world, frozen):
+    inc = _new(world, personal_data=["leaked"])
+    c = login_client(Client(), world.officer)
+    assert 'id="incident-alerts"' not in c.get("/dashboard/").content.decode()  # 00:05: all clocks running
+    frozen["now"] = at("2025-06-16T00:25")
+    c = login_client(Client(), world.officer)
+    page = c.get("/dashboard/").content.decode()
+    assert 'id="incident-alerts"' in page and inc.code in page and "Immediate report to TWSE" in page
+    other = login_client(Client(), world.officer_b)
+    assert 'id="incident-alerts"' not in other.get("/dashboard/").content.decode()  # not B's business
