@@ -44,6 +44,8 @@ def test_demo_is_a_well_run_broker_with_a_few_problems():
     # the neighbouring broker has something for the regulator to see
     assert Inspection.objects.filter(organisation=other).count() >= 2
     assert Inspection.objects.filter(organisation=other, status=Inspection.SIGNED_OFF).exists()
+    # it joined last month: the periods before that are not overdue work on its dashboard
+    assert len(broker_summary(other, today)["overdue"]) <= 1
 
     # the printed credentials sign in; a second run changes no inspection
     for username, *_rest, password in out["users"]:

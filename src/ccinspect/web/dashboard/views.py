@@ -65,6 +65,9 @@ def broker_summary(org, today: dt.date) -> dict:
     month_start, month_end = today.replace(day=1), end_of_month(today)
     occs = svc.calendar_for(org, today - dt.timedelta(days=366), month_end, kind=None)
     inspections = {i.occurrence_id: i for i in Inspection.objects.filter(organisation=org)}
+    # Periods that ended before the broker was on ccinspect (and before its first recorded inspection) are
+    # history it did elsewhere, not overdue work.
+    since = min([org.created_at.date(), *(i.period_start for i in inspections.values())])
     can_inspect = svc.inspectable(org, occs)
     due_month, overdue = [], []
     for o in occs:
@@ -75,7 +78,7 @@ def broker_summary(org, today: dt.date) -> dict:
         row = {"occ": o, "inspection": insp, "done": done}
         if month_start <= o.due <= month_end:
             due_month.append(row)
-        elif o.due < today and o.kind == "inspection" and not done:
+        elif since <= o.due < today and o.kind == "inspection" and not done:
             overdue.append(row)
     overdue.sort(key=lambda r: r["occ"].due, reverse=True)
     findings = Finding.objects.filter(organisation=org)
