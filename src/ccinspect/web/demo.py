@@ -198,6 +198,9 @@ def seed(today: dt.date | None = None, *, months: int = 12) -> dict:
     last_month = (month_start - dt.timedelta(days=1)).replace(day=1)
     created += _seed_broker(other, users["other-officer"], users["other-auditor"], last_month, today, rng,
                             only=lambda occ: occ.id.split(":")[1] in ("CC-17010", "CC-18000"), min_fail_rate=0.05)
+    from ccinspect.web.continuity.demo import seed as seed_continuity
+
+    created += seed_continuity(demo, users["demo-officer"], today)  # examples/continuity, dated to today
     return {"users": USERS, "created": created, "broker": demo, "other": other}
 
 

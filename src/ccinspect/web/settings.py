@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "ccinspect.web.incidents",
     "ccinspect.web.regulator",
     "ccinspect.web.reporting",
+    "ccinspect.web.continuity",
 ]
 
 MIDDLEWARE = [

@@ -3,6 +3,7 @@ from django.views.generic import RedirectView
 
 from .accounts import views as acc
 from .api.api import api
+from .continuity.api import router as continuity_api
 from .dashboard.views import dashboard
 from .incidents.api import router as incidents_api
 from .inspections import views as insp
@@ -12,6 +13,7 @@ from .reporting.api import router as reports_api
 api.add_router("/incidents", incidents_api)
 api.add_router("/regulator", regulator_api)
 api.add_router("/reports", reports_api)
+api.add_router("/continuity", continuity_api)
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="dashboard", permanent=False)),
@@ -43,5 +45,6 @@ urlpatterns = [
     path("", include("ccinspect.web.incidents.urls")),
     path("", include("ccinspect.web.regulator.urls")),
     path("", include("ccinspect.web.reporting.urls")),
+    path("", include("ccinspect.web.continuity.urls")),
     path("api/", api.urls),
 ]

@@ -46,6 +46,7 @@ class IncidentOut(Schema):
     interruption_minutes: int | None
     tolerable_minutes: int | None
     rto_minutes: int | None
+    core_system: str
     exceeds_tolerable: bool
     clocks: list[ClockOut]
     finding_ids: list[int]
@@ -64,6 +65,7 @@ class IncidentIn(Schema):
     service_restored_at: str | None = None
     tolerable_minutes: int | None = None
     rto_minutes: int | None = None
+    core_system: str = ""
 
 
 class IncidentPatch(Schema):
@@ -79,6 +81,7 @@ class IncidentPatch(Schema):
     service_restored_at: str | None = None
     tolerable_minutes: int | None = None
     rto_minutes: int | None = None
+    core_system: str | None = None
 
 
 class ReportIn(Schema):
@@ -110,7 +113,7 @@ def out(inc: Incident) -> dict:
         "twse_report_required": inc.personal_data_incident,
         "outage_started_at": clk.taipei(inc.outage_started_at),
         "service_restored_at": clk.taipei(inc.service_restored_at), "interruption_minutes": inc.interruption_minutes,
-        "tolerable_minutes": inc.tolerable_minutes, "rto_minutes": inc.rto_minutes,
+        "tolerable_minutes": inc.tolerable_minutes, "rto_minutes": inc.rto_minutes, "core_system": inc.core_system,
         "exceeds_tolerable": inc.interruption_exceeds_tolerable or inc.rto_exceeds_tolerable,
         "clocks": [{"stage": c.stage, "deadline": c.deadline_local, "reported_at": clk.taipei(c.done_at),
                     "state": c.state(now), "seconds_left": int(c.remaining(now).total_seconds())}

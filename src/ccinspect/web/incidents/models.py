@@ -36,6 +36,8 @@ class Incident(models.Model):
     service_restored_at = models.DateTimeField(_("service restored"), null=True, blank=True)
     tolerable_minutes = models.PositiveIntegerField(_("tolerable interruption (minutes)"), null=True, blank=True)
     rto_minutes = models.PositiveIntegerField(_("RTO (minutes)"), null=True, blank=True)
+    # the core system of the business continuity register (its id); its latest BIA gives RTO and tolerable time
+    core_system = models.CharField(_("core system"), max_length=60, blank=True, default="")
     # the clocks: durations copied from the configuration when the incident is recorded
     initial_minutes = models.PositiveIntegerField(default=30)
     formal_minutes = models.PositiveIntegerField(default=24 * 60)

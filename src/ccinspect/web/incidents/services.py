@@ -78,7 +78,7 @@ def _personal_data(value) -> list[str]:
 
 FIELDS = ("title", "category", "description", "detected_at", "systems_affected", "customers_affected",
           "estimated_amount", "personal_data", "outage_started_at", "service_restored_at", "tolerable_minutes",
-          "rto_minutes")
+          "rto_minutes", "core_system")
 
 
 def _clean(data: dict, *, now: dt.datetime, current: Incident | None = None) -> dict:
@@ -94,7 +94,7 @@ def _clean(data: dict, *, now: dt.datetime, current: Incident | None = None) -> 
         out["category"] = str(data.get("category") or "")
         if out["category"] not in CATEGORY_VALUES:
             raise ServiceError(f"category {out['category']!r} is not one of {', '.join(sorted(CATEGORY_VALUES))}")
-    for f in ("description", "systems_affected"):
+    for f in ("description", "systems_affected", "core_system"):
         if f in data:
             out[f] = str(data[f] or "")
     if "detected_at" in data or current is None:
@@ -134,11 +134,30 @@ def _clean(data: dict, *, now: dt.datetime, current: Incident | None = None) -> 
     return out
 
 
+def _from_register(org_id: int, fields: dict, data: dict) -> None:
+    """An incident naming a core system of the continuity register: the system must be on the register, and
+    its latest business impact analysis gives the RTO and tolerable interruption time not entered by hand."""
+    if not fields.get("core_system"):
+        return
+    from ccinspect.web.continuity.models import CoreSystem
+    from ccinspect.web.continuity.services import latest_bia
+
+    system = CoreSystem.objects.filter(organisation_id=org_id, code=fields["core_system"]).first()
+    if system is None:
+        raise ServiceError(f"core system {fields['core_system']!r} is not on the continuity register")
+    bia = latest_bia(system.organisation, fields["core_system"])
+    if bia is not None:
+        for f in ("rto_minutes", "tolerable_minutes"):
+            if data.get(f) in (None, ""):
+                fields[f] = round(getattr(bia, f))
+
+
 @transaction.atomic
 def create_incident(user, org, data: dict) -> Incident:
     require_preparer(user, org.pk)
     now = timezone.now()
     fields = _clean(data, now=now)
+    _from_register(org.pk, fields, data)
     minutes = clk.durations()
     with audit.acting_as(user):
         return Incident.objects.create(
@@ -152,6 +171,7 @@ def update_incident(user, inc: Incident, data: dict) -> Incident:
     require_preparer(user, inc.organisation_id)
     inc = Incident.objects.select_for_update().get(pk=inc.pk)
     fields = _clean(data, now=timezone.now(), current=inc)
+    _from_register(inc.organisation_id, fields, data)
     if inc.twse_reported_at and "personal_data" in fields and not fields["personal_data"]:
         raise ServiceError("the TWSE report has been recorded; the personal data involved cannot be cleared")
     with audit.acting_as(user):

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from ccinspect.web.accounts.models import User
+from ccinspect.web.continuity.services import system_choices
 from ccinspect.web.inspections.models import ChecklistItem, DeductionRule, Inspection
 from ccinspect.web.inspections.permissions import get_or_404
 
@@ -87,7 +88,8 @@ def _form_ctx(request, post=None, inc=None) -> dict:
     now = clk.taipei(timezone.now())
     return {"categories": Incident.CATEGORIES, "pd_kinds": Incident.PERSONAL_DATA, "post": post or {},
             "pd_checked": post.getlist("personal_data") if post else (inc.personal_data if inc else []),
-            "now_local": now.strftime("%Y-%m-%dT%H:%M"), "inc": inc, "minutes": clk.durations()}
+            "now_local": now.strftime("%Y-%m-%dT%H:%M"), "inc": inc, "minutes": clk.durations(),
+            "core_systems": system_choices(inc.organisation if inc else request.user.organisation)}
 
 
 def _local(value) -> str:
