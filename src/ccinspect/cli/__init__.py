@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import typer
+
+from . import applicability as _applicability
+from . import catalog as _catalog
+from . import continuity as _continuity
+from . import demo as _demo
+from . import inspect as _inspect
+from . import logins as _logins
+from . import report as _report
+from . import web as _web
 
 app = typer.Typer(
     name="ccinspect",
@@ -13,35 +19,13 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-
-
-def _only_logins() -> bool:
-    """`ccinspect logins …` from the console script: the daily scan needs none of the other
-    commands, whose imports (catalog, openpyxl, Django…) cost about 0.3 s of start-up."""
-    return Path(sys.argv[0]).name.startswith("ccinspect") and sys.argv[1:2] == ["logins"]
-
-
-if _only_logins():
-    from . import logins as _logins
-
-    app.add_typer(_logins.app, name="logins")
-else:
-    from . import applicability as _applicability
-    from . import catalog as _catalog
-    from . import continuity as _continuity
-    from . import demo as _demo
-    from . import inspect as _inspect
-    from . import logins as _logins
-    from . import report as _report
-    from . import web as _web
-
-    app.add_typer(_catalog.app, name="catalog")
-    app.add_typer(_continuity.app, name="continuity")
-    app.add_typer(_logins.app, name="logins")
-    _applicability.register(app)
-    _demo.register(app)
-    _inspect.register(app)
-    _report.register(app)
-    _web.register(app)
+app.add_typer(_catalog.app, name="catalog")
+app.add_typer(_continuity.app, name="continuity")
+app.add_typer(_logins.app, name="logins")
+_applicability.register(app)
+_demo.register(app)
+_inspect.register(app)
+_report.register(app)
+_web.register(app)
 
 __all__ = ["app"]
