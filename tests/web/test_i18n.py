@@ -51,3 +51,13 @@ def test_signed_in_pages_follow_the_choice_not_the_browser(client, world, zh_def
 def test_unknown_language_cookie_falls_back_to_chinese(client, zh_default):
     client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "fr"
     assert "<h1>登入</h1>" in client.get("/accounts/login/", **EN).content.decode()
+
+
+def test_amounts_group_digits_by_three_in_both_languages():
+    from django.template import Context, Template
+    from django.utils import translation
+
+    tpl = Template('{{ n|floatformat:"0g" }}')
+    for lang in ("zh-hant", "en"):
+        with translation.override(lang):
+            assert tpl.render(Context({"n": 1200000})) == "1,200,000", lang

@@ -158,6 +158,7 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
 LANGUAGE_CODE = "zh-hant"
+FORMAT_MODULE_PATH = ["ccinspect.web.formats"]
 LANGUAGES = [("zh-hant", "繁體中文"), ("en", "English")]
 LOCALE_PATHS = [WEB_DIR / "locale"]
 # The switch in the header sets this cookie; the browser's Accept-Language is ignored (zh-Hant by default).
