@@ -13,13 +13,16 @@ from django.urls import URLPattern, URLResolver
 
 from ccinspect.web import urls as web_urls
 from ccinspect.web.api.api import api
+from ccinspect.web.continuity import services as continuity
+from ccinspect.web.continuity.models import MODELS as CONTINUITY_MODELS
+from ccinspect.web.continuity.models import GapFinding
 from ccinspect.web.incidents import services as incidents
 from ccinspect.web.incidents.models import BcpFollowUp, Incident
 from ccinspect.web.inspections.models import ChecklistItem, Evidence, Finding, FindingEvent, Inspection
 
 from .conftest import deficient_with_finding, login_client, token_for
 
-SECRET_MARKERS = ["Broker B", "B-secret-finding", "B-secret-incident"]
+SECRET_MARKERS = ["Broker B", "B-secret-finding", "B-secret-incident", "B-secret-system"]
 
 
 def _b_state(w):
@@ -32,6 +35,8 @@ def _b_state(w):
         list(Incident.objects.filter(organisation=w.b).values_list(
             "title", "initial_reported_at", "formal_reported_at", "closure_reported_at", "personal_data")),
         list(BcpFollowUp.objects.filter(organisation=w.b).values_list("action", "done_at")),
+        {k: sorted(map(str, m.objects.filter(organisation=w.b).values_list())) for k, m in CONTINUITY_MODELS.items()},
+        GapFinding.objects.filter(organisation=w.b).count(),
     )
 
 
@@ -49,6 +54,12 @@ def bworld(world):
     incidents.add_followup(w.officer_b, w.inc_b, action="B-secret-incident drill", due_date="2025-12-31")
     incidents.create_incident(w.officer, w.a, {"title": "A's own incident", "category": "other",
                                                "detected_at": "2025-06-01T10:00"})
+    w.sys_b = continuity.save_record(w.officer_b, w.b, "systems", {"id": "SYS-B", "name": "B-secret-system",
+                                                                    "owner": "B IT", "major_impact": True})
+    continuity.save_record(w.officer_b, w.b, "drills", {
+        "id": "DR-B", "kind": "bcp", "date": "2025-05-01", "scenario": "B-secret-system drill", "systems": "SYS-B",
+        "target_rto_minutes": 10, "achieved_rto_minutes": 50, "result": "partial"})
+    continuity.save_record(w.officer, w.a, "systems", {"id": "SYS-A", "name": "A's system", "owner": "A IT"})
     return w
 
 
@@ -82,8 +93,10 @@ def _fill(route: str, w) -> str:
         ids["pk"] = w.inc_b.pk
     if route.startswith("regulator/brokers/"):
         ids["pk"] = w.b.pk
+    if route.startswith("continuity/"):
+        ids["pk"] = w.sys_b.pk
     actions = {"inspections/": "submit", "findings/": "transition", "incidents/": "report",
-               "reports/inspections/": "pdf"}
+               "reports/inspections/": "pdf", "continuity/": "systems"}
 
     def sub(m):
         kind, name = m.group(1), m.group(2)
@@ -99,7 +112,9 @@ def test_every_page_is_walked():
     assert any("<int:item_pk>" in p for p in PAGES)
     for route in ("regulator/", "regulator/now/", "regulator/trends/", "regulator/brokers/<int:pk>/", "incidents/",
                   "incidents/<int:pk>/<str:action>/", "incidents/export.xlsx", "reports/inspections/<int:pk>/<str:fmt>/",
-                  "reports/tracking.xlsx", "reports/statement/"):
+                  "reports/tracking.xlsx", "reports/statement/", "continuity/", "continuity/<str:kind>/",
+                  "continuity/<str:kind>/<int:pk>/", "continuity/<str:kind>/<int:pk>/delete/", "continuity/import/",
+                  "continuity/finding/", "continuity/export.xlsx", "continuity/amendment/"):
         assert route in PAGES, route
 
 
@@ -118,7 +133,9 @@ def test_broker_a_users_never_see_or_change_broker_b(bworld, who):
             data = {"to": "closed", "result": "compliant", "note": "x", "title": "t", "severity": "low",
                     "stage": "initial", "category": "other", "detected_at": "2025-06-01T10:00",
                     "due_date": "2025-12-31", "occurrence": "inspection:CC-18000:2025-04", "broker": w.b.pk,
-                    "remediation_plan": "hijack", "file": SimpleUploadedFile("x.txt", b"hello")}
+                    "remediation_plan": "hijack", "file": SimpleUploadedFile("x.txt", b"hello"),
+                    "rule": "drill-shortfall", "kind": "drills", "record": "DR-B", "item": w.item_b.pk,
+                    "code": "SYS-B", "name": "hijack", "owner": "x"}
             resp = getattr(client, method)(url, data) if method == "post" else client.get(url)
             body = b"".join(resp.streaming_content) if resp.streaming else resp.content
             text = body.decode("utf-8", "replace")
@@ -185,7 +202,8 @@ def test_api_walk_covers_every_endpoint():
     assert len(API_OPS) >= 20
     paths = {p for p, _m in API_OPS}
     assert {"/api/regulator/risk-map", "/api/regulator/brokers/{broker_id}", "/api/incidents",
-            "/api/incidents/{incident_id}/report", "/api/reports/inspections/{inspection_id}"} <= paths
+            "/api/incidents/{incident_id}/report", "/api/reports/inspections/{inspection_id}",
+            "/api/continuity/brokers/{broker_id}/status", "/api/continuity/brokers/{broker_id}/register"} <= paths
 
 
 @pytest.mark.parametrize("who", ["officer", "auditor", "admin"])

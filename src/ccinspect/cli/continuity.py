@@ -37,22 +37,50 @@ def _clauses(g) -> str:
     return "\n".join(f"{c.ref_id} ({c.version}{', changed' if c.changed_by_amendment else ''})" for c in g.clauses)
 
 
+def _from_db(broker: str | None):
+    """The register and profile of a broker in the web database (DATABASE_URL or ./var, as `ccinspect web`)."""
+    if not broker:
+        fail("--db needs --broker NAME|ID")
+    from .web import _django
+
+    _django()
+    from ccinspect.web.continuity import services as websvc
+
+    try:
+        org = websvc.org_by_name_or_id(broker)
+        return websvc.register_for(org), org.broker_profile()
+    except websvc.ServiceError as exc:
+        fail(str(exc))
+
+
 @app.command("status")
 def status(
-    profile: Path = typer.Option(..., "--profile", help="broker profile (YAML or JSON)"),
-    data: Path = typer.Option(..., "--data", help="data directory (continuity.yaml or continuity.xlsx) or a file"),
+    profile: Path = typer.Option(None, "--profile", help="broker profile (YAML or JSON); with --db default: the "
+                                                         "broker's profile in the database"),
+    data: Path = typer.Option(None, "--data", help="data directory (continuity.yaml or continuity.xlsx) or a file"),
+    db: bool = typer.Option(False, "--db", help="read the register from the web application's database"),
+    broker: str = typer.Option(None, "--broker", help="with --db: the broker's name or id"),
     as_of: str = typer.Option(None, "--as-of", help="date: 2025-06-30, 114/06/30; default today"),
     fmt: Fmt = typer.Option(Fmt.table, "--format"),
     lang: Lang = typer.Option(Lang.zh, "--lang"),
     fail_on_gaps: bool = typer.Option(False, "--fail-on-gaps", help="exit 1 when there is a gap now"),
 ) -> None:
     """Every gap of the register with the CC-20000 clause it breaks (both versions where the amendment changed it)."""
+    if db == (data is not None):
+        fail("give either --data DIR or --db --broker NAME|ID")
+    if not db and profile is None:
+        fail("--profile is required with --data")
     try:
-        prof = load_profile(profile)
+        prof = load_profile(profile) if profile else None
         day = parse_date(as_of, field="--as-of") if as_of else dt.date.today()
     except (ProfileError, DateParseError) as exc:
         fail(str(exc))
-    st = evaluate(_register(data), prof, day)
+    if db:
+        reg, db_prof = _from_db(broker)
+        prof = prof or db_prof
+    else:
+        reg = _register(data)
+    st = evaluate(reg, prof, day)
     if fmt == Fmt.json:
         emit_json(st.to_dict())
     else:

@@ -94,6 +94,12 @@ def save_record(user, org, kind: str, data: dict, row=None):
         raise ServiceError("the record belongs to another broker")
     before = _problems(org)
     values = validate(kind, data)
+    key = "system" if kind == "dr_coverage" else "code"
+    same = rows(org, kind).filter(**{key: values[key]})
+    if row is not None:
+        same = same.exclude(pk=row.pk)
+    if same.exists():
+        raise ServiceError(f"{kind} {key}: duplicate id {values[key]!r} (already on the register)")
     with audit.acting_as(user):
         if row is None:
             row = MODELS[kind](organisation=org, **values)
