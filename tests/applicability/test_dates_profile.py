@@ -106,3 +106,28 @@ def test_profile_file_yaml_and_json(tmp_path):
         load_profile(bad)
     with pytest.raises(ProfileError, match="cannot read"):
         load_profile(tmp_path / "missing.yaml")
+
+
+# Regressions found by tests/fuzz/test_fuzz_applicability.py.
+
+def test_fuzz_regression_capital_stays_exact_and_bounded():
+    assert parse_capital("1,234,567,890.123億") == 123_456_789_012_300_000  # was 123456789012299984 (float)
+    assert parse_capital("123456789012345678") == 123_456_789_012_345_678  # was ...680
+    for bad in ("1e999", float("inf"), float("nan"), 10**30, "9" * 400):  # were OverflowError / ValueError
+        with pytest.raises(ProfileError, match="^capital: "):
+            parse_capital(bad)
+
+
+def test_fuzz_regression_one_digit_roc_year():
+    assert parse_date("民國9年1月1日") == D(1920, 1, 1)  # to_roc_zh(1920-01-01) did not read back
+
+
+def test_fuzz_regression_profile_bytes_and_odd_keys(tmp_path):
+    p = tmp_path / "broker.yaml"
+    p.write_bytes(b"name: x\ncapital: 1\n\x80")
+    with pytest.raises(ProfileError, match=r"broker.yaml: line 3: not UTF-8"):  # was UnicodeDecodeError
+        load_profile(p)
+    with pytest.raises(ProfileError) as exc:  # a key with a line break made a problem span two lines
+        profile_from_mapping({"capital": 1, "\x1e": {}, "last_performed": {"\r": ""}}, "broker.yaml")
+    lines = str(exc.value).splitlines()
+    assert len(lines) == 2 and all(ln.startswith("broker.yaml: field '") for ln in lines)

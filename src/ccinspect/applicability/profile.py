@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import re
+from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,7 @@ class ProfileError(ValueError):
 
 
 _UNITS = {"億": 100_000_000, "萬": 10_000, "千": 1_000}
+_MAX_CAPITAL = 10**18  # NTD; far beyond any firm, small enough to keep amounts exact
 
 
 def parse_capital(value: Any, *, field: str = "capital") -> int:
@@ -28,6 +31,8 @@ def parse_capital(value: Any, *, field: str = "capital") -> int:
     if isinstance(value, int):
         amount = value
     elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise ProfileError(f"{field}: {value!r} is not an amount")
         amount = round(value)
     else:
         s = str(value).strip().replace(",", "").replace("，", "").replace(" ", "")
@@ -38,13 +43,23 @@ def parse_capital(value: Any, *, field: str = "capital") -> int:
             raise ProfileError(
                 f"{field}: {value!r} is not an amount; expected e.g. 25000000000, 25,000,000,000, 250億 or 2.5e10"
             )
-        amount_f = float(m[1])
+        # Decimal, not float: 230億 and 25,000,000,000 stay exact, and 1e999 is no infinity.
+        amount_d = Decimal(m[1])
+        if amount_d and amount_d.adjusted() > 18:
+            raise ProfileError(f"{field}: {value!r} is not a plausible amount (over {_MAX_CAPITAL:.0e} NTD)")
         for unit in m[2]:
-            amount_f *= _UNITS[unit]
-        amount = round(amount_f)
+            amount_d *= _UNITS[unit]
+        amount = int(amount_d.to_integral_value(rounding=ROUND_HALF_EVEN))
     if amount < 0:
         raise ProfileError(f"{field}: capital cannot be negative ({value!r})")
+    if amount > _MAX_CAPITAL:
+        raise ProfileError(f"{field}: {value!r} is not a plausible amount (over {_MAX_CAPITAL:.0e} NTD)")
     return amount
+
+
+def _shown(name: Any) -> str:
+    """A field name for messages; repr() when it holds control characters (one problem per line)."""
+    return str(name) if str(name).isprintable() else repr(name)
 
 
 def _percent(value: Any, field: str) -> float | None:
@@ -119,7 +134,7 @@ class BrokerProfile(BaseModel):
         if not isinstance(v, dict):
             raise ValueError("expected a mapping of duty id to date")
         try:
-            return {str(k): parse_date(d, field=f"last_performed.{k}") for k, d in v.items()}
+            return {str(k): parse_date(d, field=f"last_performed.{_shown(k)}") for k, d in v.items()}
         except DateParseError as exc:
             raise ValueError(str(exc)) from None
 
@@ -135,7 +150,7 @@ class BrokerProfile(BaseModel):
 def _explain(exc: ValidationError, where: str) -> ProfileError:
     parts = []
     for err in exc.errors():
-        loc = ".".join(str(p) for p in err["loc"]) or "(profile)"
+        loc = ".".join(_shown(p) for p in err["loc"]) or "(profile)"
         msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             msg = f"unknown field (known fields: {', '.join(BrokerProfile.model_fields)})"
@@ -155,9 +170,12 @@ def profile_from_mapping(data: dict[str, Any], where: str = "profile") -> Broker
 def load_profile(path: str | Path) -> BrokerProfile:
     p = Path(path)
     try:
-        raw = p.read_text(encoding="utf-8")
+        raw = p.read_bytes().decode("utf-8-sig")
     except OSError as exc:
         raise ProfileError(f"{p}: cannot read profile ({exc.strerror})") from None
+    except UnicodeDecodeError as exc:
+        line = exc.object[: exc.start].count(b"\n") + 1
+        raise ProfileError(f"{p}: line {line}: not UTF-8 text (byte {exc.start})") from None
     try:
         data = json.loads(raw) if p.suffix.lower() == ".json" else yaml.safe_load(raw)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
