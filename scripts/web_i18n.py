@@ -186,6 +186,77 @@ ZH.update({
 })
 
 
+# business continuity (CC-20000)
+ZH.update({
+    "several: separate with ;": "多項以 ; 分隔", "id": "編號", "business functions": "業務功能",
+    "trading host": "交易主機", "major impact on operations": "對營運具重大影響",
+    "outsourced to (provider)": "委外廠商", "provider plan every (months)": "廠商備援計畫週期（月）",
+    "system": "系統", "date": "日期", "RPO (minutes)": "RPO（分鐘）", "approver": "核定人", "moment": "時點",
+    "business unit": "業務單位", "procedure": "作業程序", "systems": "系統", "approved on": "核定日",
+    "DR site": "異地備援機房", "since": "建置日", "last switch-over test": "最近切換測試",
+    "Business continuity drill": "業務持續運作演練", "DDoS drill": "DDoS 演練", "Fault-recovery test": "故障復原測試",
+    "Backup restore test": "備份還原測試", "passed": "通過", "partial": "部分達成", "failed": "未通過",
+    "scenario": "情境", "participants": "參與單位", "third party involved": "涉及第三方",
+    "vendors invited": "邀請廠商", "target RTO (minutes)": "目標 RTO（分鐘）", "achieved RTO (minutes)": "實際 RTO（分鐘）",
+    "target RPO (minutes)": "目標 RPO（分鐘）", "achieved RPO (minutes)": "實際 RPO（分鐘）", "result": "結果",
+    "review meeting on": "檢討會議日", "improvement items": "改善事項", "response": "應變", "mitigation": "減災",
+    "recovery": "復原", "reviewed on": "檢視日", "disaster recovery plan": "災難復原計畫", "DR drill": "備援演練",
+    "business continuity plan": "營運持續計畫", "provider": "廠商", "form": "形式", "received on": "收到日",
+    "document": "文件", "market share from (%)": "市占率下限（%）", "market share below (%)": "市占率上限（%，不含）",
+    "natural-person ratio from (%)": "自然人客戶比率下限（%）",
+    "natural-person ratio below (%)": "自然人客戶比率上限（%，不含）",
+    "maximum tolerable interruption (minutes)": "可容忍中斷時間上限（分鐘）", "source": "來源",
+    "Continuity dashboard": "營運持續儀表板", "CC-20000 amendment": "CC-20000 修正對照",
+    "CC-20000 amendment: before and after": "CC-20000 修正前後條文對照",
+    "Each clause the amendment changed, from the catalog's two versions of the internal-control standard. "
+    "“Continues” names the pre-amendment clause a renumbered one carries on ((七) and (八) were swapped).":
+        "本次修正變動之各條文，取自目錄中內部控制制度標準規範之兩個版本。「承接」指條次調整後所延續之修正前條文（(七)與(八)互換）。",
+    "continues": "承接", "Before": "修正前", "After": "修正後", "Text of the clause it continues": "所承接條文之內容",
+    "Notes to the amendment": "修正說明", "Business continuity (CC-20000)": "營運持續管理（CC-20000）",
+    "Choose a broker to read its continuity register.": "請選擇證券商以檢視其營運持續登錄簿。", "No brokers.": "無證券商。",
+    "As of %(d)s · tier %(t)s · internal-control standard version %(v)s": "基準日 %(d)s · 第 %(t)s 級 · 內部控制制度標準規範版本 %(v)s",
+    "Empty template": "空白範本", "Import XLSX": "匯入 XLSX", "gaps now": "目前缺失", "gaps on %(d)s": "%(d)s 之缺失",
+    "drills and reviews overdue": "逾期之演練與檢視",
+    "DR site: every core system with a major impact from": "異地備援：對營運具重大影響之核心系統，生效日",
+    "days left": "天後生效", "time elapsed of the last four years before the milestone": "生效前四年已經過之時間",
+    "System": "系統", "At the DR site now": "目前已建置異地備援", "DR since / planned": "建置日／規劃日",
+    "On the milestone": "生效日時", "falls short": "不符", "covered": "符合", "Gaps now": "目前缺失", "Gap": "缺失",
+    "Clause (version)": "條文（版本）", "Remediation": "改善", "Checklist item": "查核項目", "Raise finding": "開立缺失",
+    "Start an inspection to raise a finding.": "請先建立查核以開立缺失。", "No gaps.": "無缺失。",
+    "* interval proposed by ccinspect (the text says only 定期). △ changed by the amendment: the clause is listed in "
+    "both versions.": "* 期間為 ccinspect 建議（條文僅稱定期）。△ 經本次修正變動：列出兩個版本之條文。",
+    "Last drill per system: target vs achieved": "各系統最近一次演練：目標與實際",
+    "Drill": "演練", "Date": "日期", "target / achieved": "目標／實際", "Tolerable interruption": "可容忍中斷時間",
+    "no drill": "無演練", "Drills and reviews due": "應辦演練與檢視", "Last": "最近一次", "Next due": "下次應辦",
+    "now": "即刻", "Calendar: CC-20000 duties": "行事曆：CC-20000 應辦事項", "Clause": "條文",
+    "Outages in the incident register: achieved recovery against RTO": "事件登錄之服務中斷：實際復原時間與 RTO",
+    "Achieved (minutes)": "實際（分鐘）", "over the RTO": "超過 RTO",
+    "No outage names a core system of the register.": "無服務中斷事件指明登錄簿之核心系統。",
+    "Tolerable interruption time by class (internet-order brokers)": "分級可容忍中斷時間（網際網路下單證券商）",
+    "Profile fields feeding it": "所依據之券商基本資料欄位", "Import the register (XLSX)": "匯入登錄簿（XLSX）",
+    "The workbook replaces the whole register. Every sheet is checked first; if any row is bad, nothing is imported.":
+        "活頁簿將取代整份登錄簿。先檢查所有工作表；任一列有誤即不匯入任何資料。",
+    "Download the empty template": "下載空白範本", "Sheet": "工作表", "Row": "列", "Column": "欄", "Problem": "問題",
+    "Delete": "刪除", "No records.": "無紀錄。", "Core systems": "核心系統", "Business impact analyses": "營運衝擊分析",
+    "Manual fallback plans": "人工備援計畫", "DR site coverage": "異地備援", "Drills and tests": "演練與測試",
+    "Risk scenarios": "風險情境", "Provider recovery plans": "委外廠商備援計畫",
+    "Tolerable interruption by class": "分級可容忍中斷時間", "Business impact analysis": "營運衝擊分析",
+    "Risk scenario review": "風險情境檢視", "Provider recovery plan": "委外廠商備援計畫",
+    "Only the broker's security officer or administrator changes the register.": "僅券商之資安人員或管理員可修改登錄簿。",
+    "%(v)s is not a date; showing today.": "%(v)s 不是日期；顯示今日。", "No drills recorded yet": "尚無演練紀錄",
+    "Target RTO": "目標 RTO", "Achieved RTO": "實際 RTO", "Target RPO": "目標 RPO", "Achieved RPO": "實際 RPO",
+    "minutes": "分鐘", "Saved %(id)s.": "已儲存 %(id)s。", "Deleted %(id)s.": "已刪除 %(id)s。",
+    "Choose a workbook to import.": "請選擇要匯入之活頁簿。",
+    "Imported %(n)d records; the register was replaced.": "已匯入 %(n)d 筆紀錄；登錄簿已更新。",
+    "Finding F-%(n)d raised from the gap.": "已就此缺失開立 F-%(n)d。", "core system": "核心系統",
+    "Core system (continuity register)": "核心系統（營運持續登錄簿）",
+    "RTO and tolerable time from its latest business impact analysis unless entered":
+        "未填時，RTO 與可容忍中斷時間取自其最近一次營運衝擊分析",
+    "Continuity": "營運持續",
+    "%(name)s: %(n)s problem(s); nothing was imported": "%(name)s：%(n)s 個問題；未匯入任何資料",
+})
+
+
 def _entries(text: str):
     for block in text.split("\n\n"):
         m = re.search(r'^msgid ((?:".*"\n?)+)msgstr ((?:".*"\n?)+)', block + "\n", re.M)

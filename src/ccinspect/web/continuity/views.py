@@ -100,7 +100,11 @@ def _chart(st) -> str:
                              ("achieved_rpo_minutes", _("Achieved RPO"), "#137333")):
         fig.add_bar(x=x, y=[r["drill"][key] for r in rows], name=name, marker_color=color, hovertext=hover,
                     visible="legendonly")
-    fig.update_layout(barmode="group", yaxis={"title": _("minutes"), "rangemode": "tozero", "fixedrange": True},
+    # the axis fits the drills; a tolerable time far above them (a reporting system's day) stays in the table
+    top = max([v for r in rows for k in ("target_rto_minutes", "achieved_rto_minutes")
+               if (v := r["drill"][k]) is not None] or [1])
+    top = max([top] + [t for r in rows if (t := r["tolerable_minutes"]) is not None and t <= 4 * top])
+    fig.update_layout(barmode="group", yaxis={"title": _("minutes"), "range": [0, top * 1.25], "fixedrange": True},
                       xaxis={"fixedrange": True}, legend={"orientation": "h", "y": -0.15})
     return _fig_json(fig)
 
@@ -134,7 +138,7 @@ def dashboard(request):
     return render(request, "continuity/dashboard.html", {
         "org": org, "st": st, "as_of": as_of, "en": en, "gaps": _gap_rows(st, org, raised, en),
         "upcoming": [{"gap": g, "message": g.message_en if en else g.message} for g in st.upcoming],
-        "outlook": ol, "due": [{"d": d, "label": DUE_LABELS.get(d.kind, d.kind)} for d in st.due],
+        "outlook": ol, "overdue": sum(d.overdue for d in st.due), "due": [{"d": d, "label": DUE_LABELS.get(d.kind, d.kind)} for d in st.due],
         "chart": _chart(st), "notes": [n["note_en"] if en else n["note"] for n in st.notes],
         "outages": svc.outages_for(org), "duties": duties, "kinds": KIND_LABELS, "can_edit": mine,
         "items": svc.candidate_items(org) if mine else [], "severities": DeductionRule.SEVERITIES,
