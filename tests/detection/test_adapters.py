@@ -216,3 +216,15 @@ def test_bad_inputs_give_clear_errors(tmp_path):
         prepare([p], tmp_path / "w", Problems(), fmt="csv")
     with pytest.raises(InputError, match="no file matches"):
         expand([str(tmp_path / "nothing*.log")])
+
+
+def test_fuzz_regression_non_iso_times_are_malformed_once(tmp_path):
+    """DuckDB casts 'EPOCH' and '2024-5-1'; the row was counted valid (1970) and malformed at once."""
+    p = tmp_path / "logins.csv"
+    p.write_text("ts,account,ip,result\nEPOCH,alice,1.2.3.4,success\n2024-5-1,bob,1.2.3.4,failure\n"
+                 "2024-05-01T10:00:00Z,carol,1.2.3.4,failure\n", encoding="utf-8")
+    roster = tmp_path / "customers.csv"
+    roster.write_text("account\nalice\n", encoding="utf-8")
+    r = Engine(load_rules()).scan(prepare(expand([str(p)]), tmp_path / "w", Problems()), roster, problems=Problems())
+    assert (r.summary["valid_events"], r.summary["malformed"]) == (1, 2)
+    assert {(s.line, s.field) for s in r.problems.samples} == {(2, "ts"), (3, "ts")}

@@ -154,7 +154,8 @@ class Engine:
         # (Asia/Taipei has had no DST since 1980) lets a naive parse be shifted by a constant.
         off = tz.utcoffset(datetime(2000, 1, 1))
         fixed = all(tz.utcoffset(datetime(y, m, 1)) == off for y in (1990, 2010, 2030) for m in (1, 7))
-        slow = "epoch_ms(TRY_CAST(ts AS TIMESTAMPTZ))"
+        # ISO dates only: DuckDB also casts 'epoch' and '2024-5-1', which the adapters call malformed.
+        slow = r"CASE WHEN regexp_matches(ts, '^\d{4}-\d\d-\d\d(?:[T ]|$)') THEN epoch_ms(TRY_CAST(ts AS TIMESTAMPTZ)) END"
         if not fixed:
             return slow
         shift = int(off.total_seconds() * 1000)
