@@ -228,3 +228,37 @@ def test_fuzz_regression_non_iso_times_are_malformed_once(tmp_path):
     r = Engine(load_rules()).scan(prepare(expand([str(p)]), tmp_path / "w", Problems()), roster, problems=Problems())
     assert (r.summary["valid_events"], r.summary["malformed"]) == (1, 2)
     assert {(s.line, s.field) for s in r.problems.samples} == {(2, "ts"), (3, "ts")}
+
+
+def test_fuzz_regression_adapter_inputs_that_crashed(tmp_path):
+    roster = tmp_path / "customers.csv"
+    roster.write_text("account\nalice\n", encoding="utf-8")
+    # A mapping whose ts_format is not text raised TypeError inside strptime.
+    m = tmp_path / "mapping.yaml"
+    m.write_text("fields: {ts: t, account: u, ip: i, result: r}\nts_format: null\n", encoding="utf-8")
+    with pytest.raises(InputError, match="field ts_format"):
+        load_mapping(m)
+    m.write_text("fields: {ts: 5, account: u, ip: i, result: r}\n", encoding="utf-8")
+    with pytest.raises(InputError, match="field fields.ts"):
+        load_mapping(m)
+    # An epoch time given as a JSON object raised TypeError: now a located problem.
+    m.write_text("fields: {ts: t, account: u, ip: i, result: r}\nts_format: epoch\n", encoding="utf-8")
+    log = tmp_path / "access.json"
+    log.write_text('{"t": {"a": 1}, "u": "alice", "i": "1.2.3.4", "r": "failure"}\n', encoding="utf-8")
+    pr = Problems()
+    prepare([log], tmp_path / "w", pr, fmt="json", mapping=load_mapping(m))
+    assert [(s.line, s.field) for s in pr.samples] == [(1, "t")]
+    # A Windows CSV export without a time column raised a bare ValueError.
+    csvf = tmp_path / "security.csv"
+    csvf.write_text("Event ID,Message\n4625,x\n", encoding="utf-8")
+    with pytest.raises(InputError, match="line 1: no 'Date and Time'"):
+        prepare([csvf], tmp_path / "w", Problems(), fmt="wincsv")
+    # An XML export with a DTD expanded its entities into account names; now refused.
+    xml = tmp_path / "security.xml"
+    xml.write_text('<!DOCTYPE Events [<!ENTITY who "mallory">]><Events><Event xmlns="http://schemas.microsoft.com/'
+                   'win/2004/08/events/event"><System><EventID>4625</EventID><TimeCreated SystemTime="2024-05-01T'
+                   '10:00:00Z"/></System><EventData><Data Name="TargetUserName">&who;</Data><Data Name="IpAddress">'
+                   '1.2.3.4</Data></EventData></Event></Events>\n', encoding="utf-8")
+    pr = Problems()
+    (src,) = prepare([xml], tmp_path / "w", pr, fmt="winxml")
+    assert src.events == 0 and pr.samples[0].field == "xml" and "DTD" in pr.samples[0].message

@@ -45,6 +45,19 @@ def load_mapping(path: str | Path) -> dict:
     unknown = [c for c in cfg["fields"] if c not in CANONICAL]
     if unknown:
         raise InputError(f"{p}: field fields.{unknown[0]}: not a canonical field ({', '.join(CANONICAL)})")
+    bad = next((c for c, v in cfg["fields"].items() if not isinstance(v, str) or not v), None)
+    if bad:
+        raise InputError(f"{p}: field fields.{bad}: expected a JSON path such as user.name")
+    results = cfg.get("results")
+    if results is not None and (not isinstance(results, dict) or set(results) - {"success", "failure"}
+                                or any(not isinstance(v, str | int | float | list) for v in results.values())):
+        raise InputError(f"{p}: field results: expected 'success:' and 'failure:' lists of raw values")
+    where = cfg.get("where")
+    if where is not None and not (isinstance(where, dict) and isinstance(where.get("field"), str)
+                                  and isinstance(where.get("values"), list)):
+        raise InputError(f"{p}: field where: expected 'field: JSON path' and 'values: [list]'")
+    if not isinstance(cfg.get("ts_format", "iso"), str):
+        raise InputError(f"{p}: field ts_format: expected iso, epoch, epoch_ms or a strptime pattern")
     return cfg
 
 
@@ -69,7 +82,7 @@ def _ts(value, fmt: str) -> str | None:
             return datetime.fromtimestamp(float(value) / 1000, UTC).isoformat()
         if fmt != "iso":
             return datetime.strptime(str(value), fmt).isoformat()
-    except (ValueError, OverflowError, OSError):
+    except (ValueError, OverflowError, OSError, TypeError):  # TypeError: a JSON object or list as epoch
         return None
     return str(value)
 

@@ -15,7 +15,10 @@ from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
-from . import Problems, check_ip, open_text, validate_row
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import DefusedXMLParser
+
+from . import InputError, Problems, check_ip, open_text, validate_row
 
 NS = "{http://schemas.microsoft.com/win/2004/08/events/event}"
 LOGON_IDS = {"4624": "success", "4625": "failure"}
@@ -77,7 +80,8 @@ def _from_element(ev: ET.Element, file: Path, where, problems: Problems) -> dict
 
 def xml_rows(path: Path, problems: Problems) -> Iterator[dict | None]:
     """Event Viewer XML export, streamed; an event's line is where it closes."""
-    parser = ET.XMLPullParser(events=("end",))
+    # defusedxml's parser: an export from Event Viewer has no DTD, and entities must not expand.
+    parser = ET.XMLPullParser(events=("end",), _parser=DefusedXMLParser(target=ET.TreeBuilder(), forbid_dtd=True))
     with open_text(path) as f:
         n = 0
         try:
@@ -92,6 +96,8 @@ def xml_rows(path: Path, problems: Problems) -> Iterator[dict | None]:
             parser.close()
         except ET.ParseError as exc:
             problems.add(path, n, "xml", f"not well-formed XML, rest of file skipped: {exc}")
+        except DefusedXmlException as exc:
+            problems.add(path, n, "xml", f"refused a DTD or entity declaration, file skipped: {exc}")
 
 
 def evtx_rows(path: Path, problems: Problems) -> Iterator[dict | None]:
@@ -166,13 +172,15 @@ def csv_rows(path: Path, problems: Problems) -> Iterator[dict | None]:
         first = f.readline()
         if first.startswith("#TYPE"):  # PowerShell's type line
             first = f.readline()
-        header = next(csv.reader([first]))
+        header = next(csv.reader([first]), [])
         low = [h.strip().lower() for h in header]
+        if "event id" not in low and "id" not in low:
+            raise InputError(f"{path}: line 1: no 'Event ID' or 'Id' column")
         id_col = low.index("event id") if "event id" in low else low.index("id")
         time_col = next((low.index(c) for c in ("date and time", "timecreated", "time created") if c in low), None)
         msg_col = low.index("message") if "message" in low else len(header) - 1
         if time_col is None:
-            raise ValueError(f"{path}: line 1: no 'Date and Time' or 'TimeCreated' column")
+            raise InputError(f"{path}: line 1: no 'Date and Time' or 'TimeCreated' column")
         reader = csv.reader(f)
         start = 2
         for rec in reader:
