@@ -122,3 +122,16 @@ def test_pentest_and_health_check_by_tier(ev):
     write(ev, "vulnscan/security_tests.csv", TESTS + "red_team,2024-03-01,X,web,0,\n")
     _, rec = run("security_tests", ev)
     assert (rec["error"]["line"], rec["error"]["field"]) == (2, "kind")
+
+
+def test_fuzz_regression_nessus_time_and_dtd(tmp_path):
+    from tests.checks.conftest import run, write
+
+    write(tmp_path, "vulnscan/reports/a.nessus",
+          '<NessusClientData_v2><Report><ReportHost name="web1"><HostProperties><tag name="HOST_START">'
+          "99999999999999999</tag></HostProperties></ReportHost></Report></NessusClientData_v2>")
+    _, rec = run("vulnscan", tmp_path)  # was OSError (Errno 75) from fromtimestamp: a crash
+    assert rec["error"]["field"] == "HOST_START" and rec["error"]["file"] == "vulnscan/reports/a.nessus"
+    write(tmp_path, "vulnscan/reports/a.nessus", '<!DOCTYPE r SYSTEM "http://127.0.0.1:9/x.dtd"><report/>')
+    _, rec = run("vulnscan", tmp_path)  # an external DTD was silently ignored; now refused
+    assert rec["error"]["field"] == "(xml)" and "refused" in rec["error"]["message"]

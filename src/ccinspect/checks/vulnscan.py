@@ -49,7 +49,7 @@ def _level(score: float) -> str:
 
 def _xml(path: Path, shown: str) -> Element:
     try:
-        return safe_parse(str(path)).getroot()
+        return safe_parse(str(path), forbid_dtd=True).getroot()  # scanners write no DTD: refuse any
     except ParseError as exc:
         line = exc.position[0] if getattr(exc, "position", None) else 0
         raise EvidenceError(shown, line, "(xml)", f"not well-formed XML: {exc}") from None
@@ -105,7 +105,10 @@ def _nessus_time(value: str) -> dt.date | None:
         except ValueError:
             pass
     if v.isdigit():
-        return dt.datetime.fromtimestamp(int(v), dt.UTC).date()
+        try:
+            return dt.datetime.fromtimestamp(int(v), dt.UTC).date()
+        except (OverflowError, OSError, ValueError):  # seconds beyond any calendar
+            return None
     return None
 
 
