@@ -193,3 +193,12 @@ def test_xlsx_in_the_data_dir_is_read(tmp_path):
     reg = register(clean_data())
     write_workbook(reg, tmp_path / "continuity.xlsx")
     assert load_register(tmp_path) == reg
+
+
+def test_fuzz_regression_yaml_not_utf8(tmp_path):
+    from ccinspect.continuity.store import RegisterError, read_yaml
+
+    p = tmp_path / "continuity.yaml"
+    p.write_bytes(b"\x80")  # was UnicodeDecodeError
+    with pytest.raises(RegisterError, match="continuity.yaml: cannot read"):
+        read_yaml(p)

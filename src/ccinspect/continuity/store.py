@@ -100,7 +100,7 @@ def read_yaml(path: Path) -> Register:
     src = path.name
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
+    except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
         raise RegisterError([Problem(src, "", None, None, f"cannot read: {exc}")]) from None
     if not isinstance(data, dict):
         raise RegisterError([Problem(src, "", None, None, "expected a mapping of record kinds")])
