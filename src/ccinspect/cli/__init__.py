@@ -9,6 +9,7 @@ from . import catalog as _catalog
 from . import continuity as _continuity
 from . import demo as _demo
 from . import inspect as _inspect
+from . import integrity as _integrity
 from . import logins as _logins
 from . import report as _report
 from . import web as _web
@@ -25,6 +26,7 @@ app.add_typer(_logins.app, name="logins")
 _applicability.register(app)
 _demo.register(app)
 _inspect.register(app)
+_integrity.register(app)
 _report.register(app)
 _web.register(app)
 

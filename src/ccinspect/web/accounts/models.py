@@ -6,7 +6,7 @@ import hashlib
 import secrets
 
 from django.contrib.auth.models import AbstractUser
-from django.db import models
+from django.db import connections, models, router, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -153,6 +153,8 @@ class AuditEvent(models.Model):
     object_id = models.CharField(max_length=64, blank=True)
     object_repr = models.CharField(max_length=300, blank=True)
     changes = models.JSONField(default=dict, blank=True)
+    prev_hash = models.CharField(max_length=64, blank=True, default="")
+    hash = models.CharField(max_length=64, blank=True, default="", db_index=True)
 
     objects = AuditQuerySet.as_manager()
 
@@ -162,7 +164,39 @@ class AuditEvent(models.Model):
     def save(self, *args, **kwargs):
         if self.pk is not None:
             raise AuditError("the audit trail is read-only")
-        super().save(*args, **kwargs)
+        from . import chain
+
+        using = kwargs.get("using") or router.db_for_write(AuditEvent, instance=self)
+        with transaction.atomic(using=using):
+            head = AuditChainHead.lock(using)
+            self.changes = chain.normalise_json(self.changes or {})
+            self.prev_hash = head.last_hash
+            self.hash = chain.entry_hash({f: getattr(self, f) for f in chain.FIELDS}, self.prev_hash)
+            super().save(*args, **kwargs)
+            AuditChainHead.objects.using(using).filter(pk=head.pk).update(last_id=self.pk, last_hash=self.hash)
 
     def delete(self, *args, **kwargs):
         raise AuditError("the audit trail is read-only")
+
+
+class AuditChainHead(models.Model):
+    """One row: the id and hash of the audit trail's last entry. Appending locks it, so entries chain in
+    order whatever the concurrency; `verify` compares the trail's end against it (a deleted or added tail)."""
+
+    last_id = models.BigIntegerField(null=True, blank=True)
+    last_hash = models.CharField(max_length=64, blank=True, default="")
+
+    @classmethod
+    def lock(cls, using: str = "default") -> AuditChainHead:
+        from .chain import HEAD_ID
+
+        qs = cls.objects.using(using)
+        if connections[using].vendor == "sqlite":
+            # select_for_update is a no-op on SQLite: a write takes the database's write lock now, rather
+            # than at the insert, so two writers never both read the same head
+            qs.filter(pk=HEAD_ID).update(last_hash=models.F("last_hash"))
+        head = qs.select_for_update().filter(pk=HEAD_ID).first()
+        if head is None:  # a flushed database: the chain starts again
+            cls.objects.using(using).get_or_create(pk=HEAD_ID)
+            head = qs.select_for_update().get(pk=HEAD_ID)
+        return head

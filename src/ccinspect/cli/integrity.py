@@ -1,0 +1,37 @@
+"""`ccinspect verify`, `ccinspect backup`, `ccinspect restore`: data that can be proven intact."""
+
+from __future__ import annotations
+
+import typer
+
+from .common import console, emit_json, err_console
+from .web import _django
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("verify")
+    def verify(
+        json_out: bool = typer.Option(False, "--json", help="the report as JSON"),
+        audit: bool = typer.Option(True, "--audit/--no-audit", help="walk the audit trail's hash chain"),
+        evidence: bool = typer.Option(True, "--evidence/--no-evidence", help="recompute every evidence hash"),
+    ) -> None:
+        """Prove the data intact: the audit chain (edited, inserted or deleted entries) and every evidence
+        file (missing or altered). Exit code 1 when anything is wrong."""
+        _django()
+        from ccinspect.web.integrity.verify import verify as run
+
+        report = run(audit=audit, evidence=evidence)
+        if json_out:
+            emit_json(report.as_dict())
+        else:
+            if audit:
+                console.print(f"audit trail: {report.audit_entries} entries, chain head {report.head_hash or '—'}",
+                              highlight=False)
+            if evidence:
+                console.print(f"evidence: {report.evidence_records} records, {report.evidence_files} files "
+                              "checked", highlight=False)
+            for p in report.problems:
+                err_console.print(f"[bold red]{p.kind}:[/] {p.message}", highlight=False, soft_wrap=True)
+            console.print("[green]intact[/]" if report.ok else f"[bold red]{len(report.problems)} problem(s)[/]")
+        if not report.ok:
+            raise typer.Exit(1)
