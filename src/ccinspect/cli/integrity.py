@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
-from .common import console, emit_json, err_console
+from .common import console, emit_json, err_console, fail
 from .web import _django
 
 
@@ -35,3 +37,35 @@ def register(app: typer.Typer) -> None:
             console.print("[green]intact[/]" if report.ok else f"[bold red]{len(report.problems)} problem(s)[/]")
         if not report.ok:
             raise typer.Exit(1)
+
+    @app.command("backup")
+    def backup(out: Path = typer.Argument(..., help="the archive to write (OUT.tar, or .tar.gz)")) -> None:
+        """One archive: the database dump, every evidence file, a manifest with the SHA-256 of each."""
+        _django()
+        from ccinspect.web.integrity.backup import BackupError
+        from ccinspect.web.integrity.backup import backup as run
+
+        try:
+            done = run(out)
+        except BackupError as exc:
+            fail(str(exc), 1)
+        console.print(f"{done['archive']}: {done['records']} records, {done['evidence_files']} evidence files; "
+                      f"audit chain head {done['audit_head_hash'] or '—'}", highlight=False, soft_wrap=True)
+
+    @app.command("restore")
+    def restore(
+        archive: Path = typer.Argument(..., help="an archive written by `ccinspect backup`"),
+        force: bool = typer.Option(False, "--force", help="replace the data of a database that is not empty"),
+    ) -> None:
+        """Check the whole archive, then restore it into an empty database (--force: empty it first)."""
+        _django()
+        from ccinspect.web.integrity.backup import BackupError
+        from ccinspect.web.integrity.backup import restore as run
+
+        try:
+            done = run(archive, force=force)
+        except BackupError as exc:
+            fail(str(exc), 1)
+        console.print(f"restored {done['records']} records and {done['evidence_files']} evidence files from "
+                      f"{done['archive']}; audit chain of {done['audit_entries']} entries verified, head "
+                      f"{done['audit_head_hash'] or '—'}", highlight=False, soft_wrap=True)

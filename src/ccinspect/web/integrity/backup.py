@@ -1,0 +1,330 @@
+"""`ccinspect backup` and `ccinspect restore`: one tar archive with the database (Django's dumpdata of the
+project's apps, natural foreign keys), every evidence file, and a manifest with the SHA-256 of each member.
+
+Restore checks the whole archive first (every manifest hash, every member present and none unlisted, the dump
+parses, every evidence record's file is there with its recorded hash, the migrations are known to this
+version) and changes nothing unless all of it holds. Then it migrates the target, writes the evidence files
+(content-addressed, so existing ones are kept), and in one transaction empties the project's tables and loads
+the dump; it verifies the audit chain and the evidence before committing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import json
+import os
+import tarfile
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.core.serializers.json import Serializer as JsonSerializer
+
+FORMAT = "ccinspect-backup"
+VERSION = 1
+MANIFEST = "manifest.json"
+DUMP = "database.json"
+EVIDENCE_DIR = "evidence/"
+# what is backed up: the project's data, the MFA devices and the sign-in records; not sessions (users sign in
+# again), content types and permissions (rebuilt by migrate, referred to by natural key)
+LABELS = ["auth.Group", "accounts", "inspections", "incidents", "continuity", "otp_totp", "axes"]
+NATURAL = {"auth.Permission", "contenttypes.ContentType"}
+SEEDED = {"inspections.deductionrule", "accounts.auditchainhead"}  # rows the migrations insert
+
+
+class BackupError(RuntimeError):
+    """A refused backup or restore: the message says what is wrong."""
+
+
+def _models():
+    from django.apps import apps
+
+    out = []
+    for label in LABELS:
+        if "." in label:
+            out.append(apps.get_model(label))
+        else:
+            out.extend(m for m in apps.get_app_config(label).get_models() if not m._meta.proxy)
+    return out
+
+
+class _Encoder(DjangoJSONEncoder):
+    """Django's encoder cuts times to the millisecond; a backup keeps every microsecond (the audit chain's
+    hashes cover them)."""
+
+    def default(self, o):
+        if isinstance(o, dt.datetime):
+            return o.isoformat().replace("+00:00", "Z")
+        if isinstance(o, dt.time):
+            return o.isoformat()
+        return super().default(o)
+
+
+class _Serializer(JsonSerializer):
+    """dumpdata's JSON, with natural keys only where ids differ between databases (permissions, content
+    types): every other reference keeps its id, and no row costs a query for its user's natural key."""
+
+    @staticmethod
+    def _natural(field) -> bool:
+        return field.remote_field.model._meta.label in NATURAL
+
+    def handle_fk_field(self, obj, field):
+        self.use_natural_foreign_keys = self._natural(field)
+        super().handle_fk_field(obj, field)
+
+    def handle_m2m_field(self, obj, field):
+        self.use_natural_foreign_keys = self._natural(field)
+        super().handle_m2m_field(obj, field)
+
+
+def _applied_migrations(using: str) -> dict[str, list[str]]:
+    from django.db import connections
+    from django.db.migrations.recorder import MigrationRecorder
+
+    out: dict[str, list[str]] = {}
+    for app, name in sorted(MigrationRecorder(connections[using]).applied_migrations()):
+        out.setdefault(app, []).append(name)
+    return out
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _add(tar: tarfile.TarFile, name: str, data: bytes, members: dict) -> None:
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    info.mode = 0o440
+    info.mtime = int(dt.datetime.now(dt.UTC).timestamp())
+    tar.addfile(info, io.BytesIO(data))
+    members[name] = {"sha256": _sha(data), "size": len(data)}
+
+
+def backup(out: Path, using: str = "default") -> dict:
+    """Write the archive to `out` (atomically: a temporary file renamed into place). Refuses when an
+    evidence file is missing or does not match its recorded SHA-256."""
+    from django.conf import settings
+    from django.db import connections, transaction
+
+    out = Path(out)
+    conn = connections[using]
+    with transaction.atomic(using=using):
+        if conn.vendor == "postgresql":  # one snapshot for the whole dump
+            with conn.cursor() as cur:
+                cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        buf = io.StringIO()
+        objects = (obj for model in _models() for obj in model._base_manager.using(using).order_by("pk").iterator())
+        _Serializer().serialize(objects, stream=buf, cls=_Encoder)
+        migrations = _applied_migrations(using)
+    dump = buf.getvalue().encode("utf-8")
+    records = json.loads(dump)
+    evidence = _evidence_files(records)
+    counts: dict[str, int] = {}
+    for r in records:
+        counts[r["model"]] = counts.get(r["model"], 0) + 1
+    head = next((r["fields"].get("last_hash", "") for r in records if r["model"] == "accounts.auditchainhead"), "")
+
+    root = Path(settings.MEDIA_ROOT)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".partial")
+    os.close(fd)
+    members: dict[str, dict] = {}
+    try:
+        with tarfile.open(tmp, "w:gz" if out.name.endswith((".gz", ".tgz")) else "w", format=tarfile.PAX_FORMAT) as tar:
+            _add(tar, DUMP, dump, members)
+            for rel, sha in sorted(evidence.items()):
+                path = root / rel
+                if not path.is_file():
+                    raise BackupError(f"evidence file {rel} is missing from {root}; run `ccinspect verify`")
+                data = path.read_bytes()
+                if _sha(data) != sha:
+                    raise BackupError(f"evidence file {rel} does not match its recorded SHA-256; "
+                                      "run `ccinspect verify`")
+                _add(tar, EVIDENCE_DIR + rel, data, members)
+            manifest = {"format": FORMAT, "version": VERSION,
+                        "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                        "database_vendor": conn.vendor, "migrations": migrations, "counts": counts,
+                        "audit_head_hash": head, "members": members}
+            tar_manifest = json.dumps(manifest, indent=1, sort_keys=True).encode("utf-8")
+            info = tarfile.TarInfo(MANIFEST)
+            info.size, info.mode, info.mtime = len(tar_manifest), 0o440, int(dt.datetime.now(dt.UTC).timestamp())
+            tar.addfile(info, io.BytesIO(tar_manifest))
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return {"archive": str(out), "records": len(records), "evidence_files": len(evidence),
+            "audit_head_hash": head, "counts": counts}
+
+
+def _evidence_files(records: list) -> dict[str, str]:
+    """stored_path -> sha256 of every evidence record in a dump."""
+    out: dict[str, str] = {}
+    for r in records:
+        if r.get("model") == "inspections.evidence":
+            f = r["fields"]
+            out[f["stored_path"]] = f["sha256"]
+    return out
+
+
+@dataclass
+class Archive:
+    """A checked archive: the manifest, the dump's bytes and records, and the evidence members."""
+
+    manifest: dict
+    dump: bytes
+    records: list
+    evidence: dict[str, bytes]  # stored_path -> bytes
+
+
+def _safe_member(name: str) -> bool:
+    parts = name.split("/")
+    return bool(name) and not name.startswith("/") and ".." not in parts and "" not in parts and "\\" not in name
+
+
+def check_archive(path: Path) -> Archive:
+    """Read and check the whole archive; BackupError saying what is wrong, else the checked content."""
+    path = Path(path)
+    if not path.is_file():
+        raise BackupError(f"{path}: no such archive")
+    try:
+        tar = tarfile.open(path, "r:*")
+    except (tarfile.TarError, OSError, EOFError) as exc:
+        raise BackupError(f"{path}: not a readable tar archive ({exc})") from None
+    blobs: dict[str, bytes] = {}
+    try:
+        with tar:
+            for m in tar:
+                if not m.isfile() or not _safe_member(m.name):
+                    raise BackupError(f"{path}: unexpected member {m.name!r} (only plain files belong here)")
+                if m.name in blobs:
+                    raise BackupError(f"{path}: member {m.name!r} appears twice")
+                fh = tar.extractfile(m)
+                blobs[m.name] = fh.read() if fh else b""
+    except (tarfile.TarError, OSError, EOFError, ValueError) as exc:
+        raise BackupError(f"{path}: the archive is damaged ({exc})") from None
+    if MANIFEST not in blobs:
+        raise BackupError(f"{path}: no {MANIFEST}; not a ccinspect backup, or damaged")
+    try:
+        manifest = json.loads(blobs.pop(MANIFEST))
+        members = manifest["members"]
+        assert manifest.get("format") == FORMAT and isinstance(members, dict)
+    except (ValueError, KeyError, TypeError, AssertionError):
+        raise BackupError(f"{path}: the manifest is damaged or not a ccinspect backup manifest") from None
+    if manifest.get("version") != VERSION:
+        raise BackupError(f"{path}: backup format version {manifest.get('version')} is not supported")
+    problems = []
+    for name, meta in sorted(members.items()):
+        data = blobs.get(name)
+        if data is None:
+            problems.append(f"{name}: missing")
+        elif len(data) != meta.get("size") or _sha(data) != meta.get("sha256"):
+            problems.append(f"{name}: SHA-256 {_sha(data)} does not match the manifest's {meta.get('sha256')}")
+    problems += [f"{name}: not listed in the manifest" for name in sorted(set(blobs) - set(members))]
+    if problems:
+        raise BackupError(f"{path}: the archive is damaged; nothing was changed:\n  " + "\n  ".join(problems))
+    if DUMP not in blobs:
+        raise BackupError(f"{path}: no {DUMP} in the archive")
+    try:
+        records = json.loads(blobs[DUMP])
+        assert isinstance(records, list) and all(isinstance(r, dict) and "model" in r and "fields" in r
+                                                 for r in records)
+    except (ValueError, AssertionError):
+        raise BackupError(f"{path}: the database dump does not parse") from None
+    from django.apps import apps
+
+    for label in sorted({r["model"] for r in records}):
+        try:
+            apps.get_model(label)
+        except (LookupError, ValueError):
+            raise BackupError(f"{path}: the dump holds {label}, which this version does not know") from None
+    evidence: dict[str, bytes] = {}
+    for rel, sha in sorted(_evidence_files(records).items()):
+        data = blobs.get(EVIDENCE_DIR + rel)
+        if data is None or _sha(data) != sha:
+            raise BackupError(f"{path}: evidence file {rel} is {'missing' if data is None else 'altered'} "
+                              "in the archive")
+        evidence[rel] = data
+    _check_migrations(path, manifest.get("migrations") or {})
+    return Archive(manifest=manifest, dump=blobs[DUMP], records=records, evidence=evidence)
+
+
+def _check_migrations(path: Path, wanted: dict) -> None:
+    from django.db.migrations.loader import MigrationLoader
+
+    known = set(MigrationLoader(None, ignore_no_migrations=True).disk_migrations)
+    unknown = [f"{app}.{name}" for app, names in wanted.items() for name in names if (app, name) not in known]
+    if unknown:
+        raise BackupError(f"{path}: the archive comes from a newer version (unknown migrations: "
+                          f"{', '.join(unknown[:5])})")
+
+
+def _row_counts(using: str) -> dict[str, int]:
+    out = {}
+    for model in _models():
+        if model._meta.label_lower in SEEDED:
+            continue
+        n = model._base_manager.using(using).count()
+        if n:
+            out[model._meta.label] = n
+    return out
+
+
+def restore(path: Path, *, force: bool = False, using: str = "default") -> dict:
+    """Check the archive, then restore it into an empty database (or, with force, one emptied first)."""
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connections, transaction
+
+    archive = check_archive(path)  # nothing changes before this has passed
+    call_command("migrate", "--noinput", database=using, verbosity=0)
+    present = _row_counts(using)
+    if present and not force:
+        listed = ", ".join(f"{k} {v}" for k, v in sorted(present.items()))
+        raise BackupError(f"the database is not empty ({listed}); restore refuses to merge. Use --force to "
+                          "empty it first (everything in it is replaced)")
+    root = Path(settings.MEDIA_ROOT)
+    written = []
+    try:
+        for rel, data in archive.evidence.items():
+            dest = root / rel
+            if dest.is_file() and _sha(dest.read_bytes()) == _sha(data):
+                continue
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".restore-")
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            os.chmod(tmp, 0o440)
+            os.replace(tmp, dest)
+            written.append(dest)
+        with tempfile.TemporaryDirectory(prefix="ccinspect-restore-") as tmpdir:
+            fixture = Path(tmpdir) / "database.json"
+            fixture.write_bytes(archive.dump)
+            conn = connections[using]
+            with transaction.atomic(using=using):
+                tables = [m._meta.db_table for m in _models()]
+                tables += [m._meta.get_field(f.name).remote_field.through._meta.db_table
+                           for m in _models() for f in m._meta.local_many_to_many]
+                from django.core.management.color import no_style
+
+                conn.ops.execute_sql_flush(conn.ops.sql_flush(no_style(), sorted(set(tables)),
+                                                              reset_sequences=True, allow_cascade=False))
+                call_command("loaddata", str(fixture), database=using, verbosity=0)
+                from .verify import verify
+
+                report = verify(using)
+                if not report.ok:
+                    raise BackupError("the restored data does not verify: "
+                                      + "; ".join(p.message for p in report.problems[:5]))
+    except Exception as exc:  # noqa: BLE001 - whatever failed, the files written go and the transaction is undone
+        for dest in written:
+            dest.unlink(missing_ok=True)
+        if isinstance(exc, BackupError):
+            raise
+        raise BackupError(f"the restore failed and was rolled back: {exc}") from exc
+    return {"archive": str(path), "records": len(archive.records), "evidence_files": len(archive.evidence),
+            "audit_entries": report.audit_entries, "audit_head_hash": report.head_hash,
+            "replaced": present}
