@@ -162,3 +162,33 @@ def test_the_chain_survives_a_flush_and_stays_ordered():
     AuditChainHead.objects.all().delete()
     Organisation.objects.create(name="Fresh")
     assert verify(evidence=False).ok
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_writers_keep_one_chain():
+    """Without the lock on the chain head, two transactions would read the same head and fork the chain."""
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite serialises writers on its own; the row lock matters on PostgreSQL")
+    import threading
+
+    from django.db import connections
+
+    errors = []
+
+    def work(i):
+        try:
+            for j in range(8):
+                record("note", model="t.T", object_id=f"{i}-{j}")
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    report = verify(evidence=False)
+    assert report.ok and report.audit_entries == AuditEvent.objects.count() >= 48
