@@ -17,11 +17,14 @@ import json
 import os
 import tarfile
 import tempfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.core.serializers.json import Serializer as JsonSerializer
+
+from .verify import sha256_file
 
 FORMAT = "ccinspect-backup"
 VERSION = 1
@@ -139,11 +142,14 @@ def backup(out: Path, using: str = "default") -> dict:
                 path = root / rel
                 if not path.is_file():
                     raise BackupError(f"evidence file {rel} is missing from {root}; run `ccinspect verify`")
-                data = path.read_bytes()
-                if _sha(data) != sha:
+                if sha256_file(path) != sha:
                     raise BackupError(f"evidence file {rel} does not match its recorded SHA-256; "
                                       "run `ccinspect verify`")
-                _add(tar, EVIDENCE_DIR + rel, data, members)
+                info = tarfile.TarInfo(EVIDENCE_DIR + rel)
+                info.size, info.mode, info.mtime = path.stat().st_size, 0o440, int(path.stat().st_mtime)
+                with open(path, "rb") as fh:
+                    tar.addfile(info, fh)
+                members[info.name] = {"sha256": sha, "size": info.size}
             manifest = {"format": FORMAT, "version": VERSION,
                         "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                         "database_vendor": conn.vendor, "migrations": migrations, "counts": counts,
@@ -174,10 +180,11 @@ def _evidence_files(records: list) -> dict[str, str]:
 class Archive:
     """A checked archive: the manifest, the dump's bytes and records, and the evidence members."""
 
+    path: Path
     manifest: dict
     dump: bytes
     records: list
-    evidence: dict[str, bytes]  # stored_path -> bytes
+    evidence: dict[str, str]  # stored_path -> sha256
 
 
 def _safe_member(name: str) -> bool:
@@ -194,22 +201,23 @@ def check_archive(path: Path) -> Archive:
         tar = tarfile.open(path, "r:*")
     except (tarfile.TarError, OSError, EOFError) as exc:
         raise BackupError(f"{path}: not a readable tar archive ({exc})") from None
-    blobs: dict[str, bytes] = {}
+    blobs: dict[str, bytes] = {}  # the manifest and the dump; evidence is hashed as it streams past
+    digests: dict[str, tuple[str, int]] = {}
     try:
         with tar:
             for m in tar:
                 if not m.isfile() or not _safe_member(m.name):
                     raise BackupError(f"{path}: unexpected member {m.name!r} (only plain files belong here)")
-                if m.name in blobs:
+                if m.name in digests:
                     raise BackupError(f"{path}: member {m.name!r} appears twice")
-                fh = tar.extractfile(m)
-                blobs[m.name] = fh.read() if fh else b""
-    except (tarfile.TarError, OSError, EOFError, ValueError) as exc:
+                keep = m.name in (MANIFEST, DUMP)
+                digests[m.name] = _stream(tar.extractfile(m), blobs.setdefault(m.name, bytearray()) if keep else None)
+    except (tarfile.TarError, OSError, EOFError, ValueError, zlib.error) as exc:
         raise BackupError(f"{path}: the archive is damaged ({exc})") from None
     if MANIFEST not in blobs:
         raise BackupError(f"{path}: no {MANIFEST}; not a ccinspect backup, or damaged")
     try:
-        manifest = json.loads(blobs.pop(MANIFEST))
+        manifest = json.loads(bytes(blobs.pop(MANIFEST)))
         members = manifest["members"]
         assert manifest.get("format") == FORMAT and isinstance(members, dict)
     except (ValueError, KeyError, TypeError, AssertionError):
@@ -218,18 +226,20 @@ def check_archive(path: Path) -> Archive:
         raise BackupError(f"{path}: backup format version {manifest.get('version')} is not supported")
     problems = []
     for name, meta in sorted(members.items()):
-        data = blobs.get(name)
-        if data is None:
+        got = digests.get(name)
+        if got is None:
             problems.append(f"{name}: missing")
-        elif len(data) != meta.get("size") or _sha(data) != meta.get("sha256"):
-            problems.append(f"{name}: SHA-256 {_sha(data)} does not match the manifest's {meta.get('sha256')}")
-    problems += [f"{name}: not listed in the manifest" for name in sorted(set(blobs) - set(members))]
+        elif got != (meta.get("sha256"), meta.get("size")):
+            problems.append(f"{name}: SHA-256 {got[0]} ({got[1]} bytes) does not match the manifest's "
+                            f"{meta.get('sha256')} ({meta.get('size')} bytes)")
+    problems += [f"{name}: not listed in the manifest"
+                 for name in sorted(set(digests) - set(members) - {MANIFEST})]
     if problems:
         raise BackupError(f"{path}: the archive is damaged; nothing was changed:\n  " + "\n  ".join(problems))
     if DUMP not in blobs:
         raise BackupError(f"{path}: no {DUMP} in the archive")
     try:
-        records = json.loads(blobs[DUMP])
+        records = json.loads(bytes(blobs[DUMP]))
         assert isinstance(records, list) and all(isinstance(r, dict) and "model" in r and "fields" in r
                                                  for r in records)
     except (ValueError, AssertionError):
@@ -241,15 +251,24 @@ def check_archive(path: Path) -> Archive:
             apps.get_model(label)
         except (LookupError, ValueError):
             raise BackupError(f"{path}: the dump holds {label}, which this version does not know") from None
-    evidence: dict[str, bytes] = {}
-    for rel, sha in sorted(_evidence_files(records).items()):
-        data = blobs.get(EVIDENCE_DIR + rel)
-        if data is None or _sha(data) != sha:
-            raise BackupError(f"{path}: evidence file {rel} is {'missing' if data is None else 'altered'} "
+    evidence = _evidence_files(records)
+    for rel, sha in sorted(evidence.items()):
+        got = digests.get(EVIDENCE_DIR + rel)
+        if got is None or got[0] != sha:
+            raise BackupError(f"{path}: evidence file {rel} is {'missing' if got is None else 'altered'} "
                               "in the archive")
-        evidence[rel] = data
     _check_migrations(path, manifest.get("migrations") or {})
-    return Archive(manifest=manifest, dump=blobs[DUMP], records=records, evidence=evidence)
+    return Archive(path=path, manifest=manifest, dump=bytes(blobs[DUMP]), records=records, evidence=evidence)
+
+
+def _stream(fh, keep: bytearray | None) -> tuple[str, int]:
+    h, size = hashlib.sha256(), 0
+    for chunk in iter(lambda: fh.read(1 << 20), b""):
+        h.update(chunk)
+        size += len(chunk)
+        if keep is not None:
+            keep.extend(chunk)
+    return h.hexdigest(), size
 
 
 def _check_migrations(path: Path, wanted: dict) -> None:
@@ -263,9 +282,12 @@ def _check_migrations(path: Path, wanted: dict) -> None:
 
 
 def _row_counts(using: str) -> dict[str, int]:
+    from django.db import connections
+
+    existing = set(connections[using].introspection.table_names())
     out = {}
     for model in _models():
-        if model._meta.label_lower in SEEDED:
+        if model._meta.label_lower in SEEDED or model._meta.db_table not in existing:
             continue
         n = model._base_manager.using(using).count()
         if n:
@@ -280,26 +302,37 @@ def restore(path: Path, *, force: bool = False, using: str = "default") -> dict:
     from django.db import connections, transaction
 
     archive = check_archive(path)  # nothing changes before this has passed
-    call_command("migrate", "--noinput", database=using, verbosity=0)
-    present = _row_counts(using)
+    present = _row_counts(using)  # before migrate: a refused restore leaves even the schema as it was
     if present and not force:
         listed = ", ".join(f"{k} {v}" for k, v in sorted(present.items()))
         raise BackupError(f"the database is not empty ({listed}); restore refuses to merge. Use --force to "
                           "empty it first (everything in it is replaced)")
+    call_command("migrate", "--noinput", database=using, verbosity=0)
     root = Path(settings.MEDIA_ROOT)
     written = []
     try:
-        for rel, data in archive.evidence.items():
-            dest = root / rel
-            if dest.is_file() and _sha(dest.read_bytes()) == _sha(data):
-                continue
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".restore-")
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-            os.chmod(tmp, 0o440)
-            os.replace(tmp, dest)
-            written.append(dest)
+        with tarfile.open(archive.path, "r:*") as tar:
+            for rel, sha in archive.evidence.items():
+                dest = root / rel
+                if dest.is_file() and sha256_file(dest) == sha:
+                    continue
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".restore-")
+                try:
+                    with os.fdopen(fd, "wb") as out:
+                        h = hashlib.sha256()
+                        src = tar.extractfile(EVIDENCE_DIR + rel)
+                        for chunk in iter(lambda src=src: src.read(1 << 20), b""):
+                            h.update(chunk)
+                            out.write(chunk)
+                    if h.hexdigest() != sha:  # the archive changed since it was checked
+                        raise BackupError(f"{archive.path}: evidence file {rel} changed while restoring")
+                    os.chmod(tmp, 0o440)
+                    os.replace(tmp, dest)
+                except BaseException:
+                    Path(tmp).unlink(missing_ok=True)
+                    raise
+                written.append(dest)
         with tempfile.TemporaryDirectory(prefix="ccinspect-restore-") as tmpdir:
             fixture = Path(tmpdir) / "database.json"
             fixture.write_bytes(archive.dump)
