@@ -57,6 +57,11 @@ def test_dated_duties():
 def test_fiscal_year_end_moves_the_statement_deadline():
     items = build_calendar(broker(30_000_000_000, fiscal_year_end="06-30"), D(2025, 1, 1), D(2025, 12, 31))
     assert duty_dates(items, "annual-statement") == [D(2025, 9, 30)]
+    # a mid-month year end keeps its day, as the statement draft's deadline does (one rule for both)
+    from ccinspect.reports import disclosure_deadline
+
+    items = build_calendar(broker(30_000_000_000, fiscal_year_end="03-15"), D(2025, 1, 1), D(2025, 12, 31))
+    assert duty_dates(items, "annual-statement") == [D(2025, 6, 15)] == [disclosure_deadline(D(2025, 3, 15))]
 
 
 def test_health_check_every_two_years_for_tier_2():

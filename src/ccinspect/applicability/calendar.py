@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from ccinspect.catalog import Catalog, Requirement, load_catalog
 from ccinspect.catalog.models import CADENCE_MONTHS, CADENCE_ZH, Cadence, RecurringDuty
 
-from .dates import add_months, dual, end_of_month, to_roc
+from .dates import add_months, dual, end_of_month, months_after, to_roc
 from .engine import Applicability, Evaluator, evaluate
 from .profile import BrokerProfile
 
@@ -139,7 +139,7 @@ class CalendarBuilder:
         if duty.due == "after_fiscal_year_end":
             for year in range(start.year - 1, end.year + 1):
                 fye = self.profile.fiscal_year_end_date(year)
-                due = end_of_month(add_months(fye, duty.due_months_after))
+                due = months_after(fye, duty.due_months_after)
                 if start <= due <= end:
                     yield due, add_months(fye, -12) + dt.timedelta(days=1)
             return

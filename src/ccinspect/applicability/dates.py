@@ -91,3 +91,13 @@ def add_months(d: dt.date, months: int) -> dt.date:
 
 def end_of_month(d: dt.date) -> dt.date:
     return _end_of_month(d.year, d.month)
+
+
+def months_after(d: dt.date, months: int) -> dt.date:
+    """`months` later; a month's last day stays a month's last day (09-30 + 3 → 12-31, 11-30 + 3 → end of Feb)."""
+    later = add_months(d, months)
+    return end_of_month(later) if d == end_of_month(d) else later
+
+
+def roc_year(year: int) -> int:
+    return year - ROC_OFFSET

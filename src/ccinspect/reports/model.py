@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from dateutil.relativedelta import relativedelta
+from ccinspect.applicability.dates import months_after
 
 
 class ReportError(ValueError):
@@ -146,15 +145,9 @@ class StatementChapter:
         return round(100 * self.compliant / self.assessed, 1) if self.assessed else None
 
 
-def end_of_month(d: dt.date) -> dt.date:
-    return d.replace(day=calendar.monthrange(d.year, d.month)[1])
-
-
 def disclosure_deadline(fiscal_year_end: dt.date) -> dt.date:
-    """Three months after the fiscal year end (CC-12000.6). A fiscal year ending on a month's last day gives
-    the last day of the third month after (09-30 → 12-31, 11-30 → the end of February)."""
-    later = fiscal_year_end + relativedelta(months=3)
-    return end_of_month(later) if fiscal_year_end == end_of_month(fiscal_year_end) else later
+    """Three months after the fiscal year end (CC-12000.6), by the same rule as the calendar's deadline."""
+    return months_after(fiscal_year_end, 3)
 
 
 @dataclass

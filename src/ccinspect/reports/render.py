@@ -15,6 +15,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from ccinspect.applicability.dates import roc_year
+
 from .labels import KINDS, RESULTS, SEVERITY, SIGNATORIES, SIGNOFF_ROLES, STATUS, of, t
 from .model import InspectionReport, ReportError, Statement, TrackingList
 
@@ -77,10 +79,6 @@ def fmt_dt(value: dt.datetime | None) -> str:
 
 def fmt_d(value: dt.date | None) -> str:
     return value.isoformat() if value else ""
-
-
-def roc(year: int) -> int:
-    return year - 1911
 
 
 def _e(value) -> str:
@@ -361,7 +359,7 @@ def tracking_xlsx(tl: TrackingList, lang: str = "zh") -> bytes:
 def _roc_date(d: dt.date | None, lang: str) -> str:
     if d is None:
         return "民國____年____月____日" if lang != "en" else "____-__-__"
-    return d.isoformat() if lang == "en" else f"民國{roc(d.year)}年{d.month}月{d.day}日"
+    return d.isoformat() if lang == "en" else f"民國{roc_year(d.year)}年{d.month}月{d.day}日"
 
 
 ZH_NUM = "一二三四五六七八九十"
@@ -401,7 +399,7 @@ def statement_html(s: Statement, lang: str = "zh") -> str:
         dated = "Date: "
     else:
         title = "資訊安全整體執行情形聲明書"
-        intro = (f"本公司民國{roc(s.fiscal_year_end.year)}年度（{fy}）資訊安全整體執行情形，依「建立證券商資通安全檢查機制」"
+        intro = (f"本公司民國{roc_year(s.fiscal_year_end.year)}年度（{fy}）資訊安全整體執行情形，依「建立證券商資通安全檢查機制」"
                  "辦理資通安全檢查，經自行評估，謹聲明如下：")
         points = [
             f"本公司已建立資通安全檢查機制，本年度辦理查核 {done} 次（經電腦稽核覆核簽核 {signed} 次），各章節執行情形摘要如下表。",
