@@ -9,7 +9,7 @@ from ccinspect.catalog import Catalog, Requirement, load_catalog
 from ccinspect.catalog.models import CADENCE_MONTHS, CADENCE_ZH, Cadence, RecurringDuty
 
 from .dates import add_months, dual, end_of_month, months_after, to_roc
-from .engine import Applicability, Evaluator, evaluate
+from .engine import Applicability, Evaluator
 from .profile import BrokerProfile
 
 
@@ -53,11 +53,17 @@ class CalendarBuilder:
     def __init__(self, profile: BrokerProfile, catalog: Catalog | None = None):
         self.cat = catalog or load_catalog()
         self.profile = profile
+        self._evaluators: dict[dt.date, Evaluator] = {}
         self._cache: dict[dt.date, Applicability] = {}
+
+    def evaluator(self, on: dt.date) -> Evaluator:
+        if on not in self._evaluators:
+            self._evaluators[on] = Evaluator(self.profile, on, self.cat)
+        return self._evaluators[on]
 
     def applicability(self, on: dt.date) -> Applicability:
         if on not in self._cache:
-            self._cache[on] = evaluate(self.profile, on, self.cat)
+            self._cache[on] = self.evaluator(on).evaluate()
         return self._cache[on]
 
     def _units(self, res: Applicability) -> list[Requirement]:
@@ -101,15 +107,8 @@ class CalendarBuilder:
     def _applies(self, duty: RecurringDuty, on: dt.date) -> bool:
         if duty.framework == "mechanism":
             return any(r in self.applicability(on).applicable_ids() for r in duty.ref_ids)
-        # Other frameworks (the internal-control standard): the node's own conditions and start date.
-        ev = Evaluator(self.profile, on, self.cat)
         fv = self.cat.version(duty.framework)
-        for ref in duty.ref_ids:
-            req = fv.get(ref)
-            ok, _, _ = ev._own(req)
-            if ok and (req.effective_from is None or req.effective_from <= on):
-                return True
-        return False
+        return any(self.evaluator(on).in_force(fv.get(ref)) for ref in duty.ref_ids)
 
     def _anchor_year(self, duty: RecurringDuty) -> int:
         fv = self.cat.version(duty.framework)

@@ -226,6 +226,13 @@ class Evaluator:
         chosen = results if ok else [r for r in results if not r[0]]
         return ok, [r[1] for r in chosen], [r[2] for r in chosen]
 
+    def in_force(self, req: Requirement) -> bool:
+        """Whether a requirement of any framework binds this broker on the date: its own conditions and start.
+
+        For frameworks the walk below does not cover (the internal-control standard)."""
+        ok, _, _ = self._own(req)
+        return ok and (req.effective_from is None or req.effective_from <= self.as_of)
+
     def _milestones(self, req: Requirement) -> list[dict]:
         out = []
         for m in req.milestones:
