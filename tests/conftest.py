@@ -31,6 +31,14 @@ def squash(s: str) -> str:
     return re.sub(r"\s+", "", s)
 
 
+def missing(reason: str) -> None:
+    """A tool the set-up installs is absent: fail in CI (a green run must not hide a missing install), skip
+    on a developer's machine."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason} (CI installs it: bash scripts/system-deps.sh)")
+    pytest.skip(reason)
+
+
 @pytest.fixture(scope="session")
 def catalog():
     return load_catalog()

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 import tempfile
+from pathlib import Path
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ccinspect.web.settings")
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production-0123456789")
@@ -23,6 +25,7 @@ import pytest  # noqa: E402
 from django.contrib.auth.hashers import Argon2PasswordHasher  # noqa: E402
 from django.utils import timezone, translation  # noqa: E402
 from django_otp.plugins.otp_totp.models import TOTPDevice  # noqa: E402
+from tests.conftest import missing  # noqa: E402
 
 from ccinspect.web.accounts.models import ApiToken, Organisation, Role, User  # noqa: E402
 from ccinspect.web.inspections import services as svc  # noqa: E402
@@ -104,3 +107,44 @@ def login_client(client, user, verified=None):
 
 def token_for(user) -> str:
     return ApiToken.issue(user, "test")[1]
+
+
+# --- the browser tests (Debian chromium through Playwright) ---------------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--no-first-run"]
+
+
+@pytest.fixture
+def browser():
+    if not shutil.which(CHROMIUM):
+        missing("chromium is not installed")
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+def _code(user):
+    from django_otp.oath import totp
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    d = TOTPDevice.objects.get(user=user, confirmed=True)
+    return f"{totp(d.bin_key, d.step, d.t0, d.digits, d.drift):06d}"
+
+
+def sign_in(page, live, username, user=None, lang="zh-hant"):
+    page.goto(f"{live}/accounts/login/")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("#signin")
+    if user is not None:
+        page.wait_for_selector("#token")
+        page.fill("#token", _code(user))
+        page.click("#signin")
+    page.wait_for_url("**/dashboard/**")

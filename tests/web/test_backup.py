@@ -16,6 +16,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from tests.conftest import missing
 
 ADMIN_URL = os.environ.get("CCINSPECT_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
@@ -58,7 +59,7 @@ def pg_url():
     try:
         admin = psycopg.connect(ADMIN_URL, autocommit=True, connect_timeout=3)
     except psycopg.OperationalError as exc:
-        pytest.skip(f"PostgreSQL not reachable at {ADMIN_URL}: {exc}")
+        missing(f"PostgreSQL not reachable at {ADMIN_URL}: {exc}")
     with admin:
         admin.execute(f'CREATE DATABASE "{name}"')
         try:

@@ -5,56 +5,15 @@ Screenshots go to test-artifacts/."""
 from __future__ import annotations
 
 import os
-import shutil
-from pathlib import Path
 
 import pytest
 
 from ccinspect.web.accounts.models import Role
 
-from .conftest import PASSWORD, make_user
+from .conftest import ARTIFACTS, make_user, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # playwright's sync API runs an event loop
-
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--no-first-run"]
-
-
-@pytest.fixture
-def browser():
-    if not shutil.which(CHROMIUM):
-        pytest.skip("chromium is not installed (bash scripts/system-deps.sh)")
-    from playwright.sync_api import sync_playwright
-
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
-
-
-def _code(user):
-    from django_otp.oath import totp
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    d = TOTPDevice.objects.get(user=user, confirmed=True)
-    return f"{totp(d.bin_key, d.step, d.t0, d.digits, d.drift):06d}"
-
-
-def _sign_in(page, live, username, user=None, lang="zh-hant"):
-    page.goto(f"{live}/accounts/login/")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.click("#signin")
-    if user is not None:
-        page.wait_for_selector("#token")
-        page.fill("#token", _code(user))
-        page.click("#signin")
-    page.wait_for_url("**/dashboard/**")
-
 
 def test_main_flow(browser, live_server, settings, tmp_path):
     from ccinspect.web.accounts.models import Organisation
@@ -74,7 +33,7 @@ def test_main_flow(browser, live_server, settings, tmp_path):
     # sign in with password + TOTP
     page.goto(f"{live}/accounts/login/")
     page.screenshot(path=str(ARTIFACTS / "01-login.png"))
-    _sign_in(page, live, "boss", admin)
+    sign_in(page, live, "boss", admin)
     assert page.inner_text("#open-findings") == "0"
     page.screenshot(path=str(ARTIFACTS / "02-dashboard-before.png"), full_page=True)
 
@@ -123,7 +82,7 @@ def test_main_flow(browser, live_server, settings, tmp_path):
     ctx2 = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-TW")
     ctx2.set_default_timeout(10000)
     page2 = ctx2.new_page()
-    _sign_in(page2, live, "audit")
+    sign_in(page2, live, "audit")
     page2.goto(finding_url)
     page2.click("#close-finding")
     page2.wait_for_selector("#finding-status")
@@ -164,7 +123,7 @@ def test_header_is_a_horizontal_bar(browser, live_server, settings):
     ctx = browser.new_context(viewport={"width": 1300, "height": 700}, locale="en-US")
     ctx.set_default_timeout(10000)
     page = ctx.new_page()
-    _sign_in(page, live, "boss", admin)
+    sign_in(page, live, "boss", admin)
     for lang in ("zh-hant", "en"):
         if lang == "en":
             page.select_option("#lang-form select", "en")

@@ -11,8 +11,7 @@ from django.utils import timezone
 
 from ccinspect.web.accounts.models import Organisation, Role
 
-from .conftest import make_user
-from .test_browser import ARTIFACTS, _sign_in, browser  # noqa: F401 - the fixture
+from .conftest import ARTIFACTS, make_user, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -33,7 +32,7 @@ def test_continuity_dashboard(browser, live_server, settings):  # noqa: F811
     ctx = browser.new_context(viewport={"width": 1360, "height": 900}, locale="zh-TW")
     ctx.set_default_timeout(15000)
     page = ctx.new_page()
-    _sign_in(page, live, "officer")
+    sign_in(page, live, "officer")
     page.click("nav a[href='/continuity/']")
     page.wait_for_selector("#drill-chart .main-svg")
     assert "營運持續管理" in page.inner_text("h1")

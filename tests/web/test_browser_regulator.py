@@ -12,8 +12,7 @@ from django.utils import timezone
 
 from ccinspect.web.accounts.models import Organisation, Role
 
-from .conftest import make_user
-from .test_browser import ARTIFACTS, _sign_in, browser  # noqa: F401 - the fixture
+from .conftest import ARTIFACTS, make_user, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -36,7 +35,7 @@ def test_regulator_dashboard(browser, live_server, settings):  # noqa: F811
     seed_market(timezone.localdate(), periods=3)
     live = live_server.url
     ctx, page = _ctx(browser)
-    _sign_in(page, live, "inspector")
+    sign_in(page, live, "inspector")
     page.goto(f"{live}/regulator/")
     page.wait_for_selector("#risk-map .main-svg")
     assert page.locator("#risk-map .scatterlayer .point").count() == 64
@@ -85,7 +84,7 @@ def test_incident_register(browser, live_server, settings, tmp_path):  # noqa: F
     assert seed_incidents() == 3
     live = live_server.url
     ctx, page = _ctx(browser)
-    _sign_in(page, live, "demo-officer")
+    sign_in(page, live, "demo-officer")
     page.goto(f"{live}/incidents/")
     overdue = page.locator(".clock[data-state=overdue]")
     assert overdue.count() >= 2  # the leak: initial report and TWSE report
