@@ -15,6 +15,7 @@
 | CCINSPECT_SESSION_MINUTES | 30 | idle session expiry |
 | CCINSPECT_LOCKOUT_FAILURES | 3 | failed logins before lockout (django-axes) |
 | CCINSPECT_LOCKOUT_MINUTES | 30 | how long a lockout lasts |
+| CCINSPECT_TEST_DB_NAME | test_<name> | the database the tests create (parallel runs on one server) |
 """
 
 from __future__ import annotations
@@ -112,6 +113,8 @@ if not os.environ.get("DATABASE_URL"):
     VAR_DIR.mkdir(parents=True, exist_ok=True)
 DATABASES = {"default": dj_database_url.parse(
     os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'ccinspect.sqlite3'}", conn_max_age=60)}
+if os.environ.get("CCINSPECT_TEST_DB_NAME"):  # lets two test runs share one PostgreSQL server
+    DATABASES["default"]["TEST"] = {"NAME": os.environ["CCINSPECT_TEST_DB_NAME"]}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
