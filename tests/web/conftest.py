@@ -14,6 +14,9 @@ from pathlib import Path
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ccinspect.web.settings")
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production-0123456789")
 os.environ.setdefault("CCINSPECT_VAR", tempfile.mkdtemp(prefix="ccinspect-test-var-"))
+# Tests sign in many times from 127.0.0.1; test_security.py sets low limits where it tests them.
+for _rate in ("CCINSPECT_LOGIN_RATE", "CCINSPECT_TOKEN_RATE", "CCINSPECT_API_AUTH_FAIL_RATE"):
+    os.environ.setdefault(_rate, "100000/m")
 
 os.makedirs(os.path.join(os.environ["CCINSPECT_VAR"], "static"), exist_ok=True)
 

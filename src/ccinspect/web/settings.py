@@ -16,11 +16,21 @@
 | CCINSPECT_LOCKOUT_FAILURES | 3 | failed logins before lockout (django-axes) |
 | CCINSPECT_LOCKOUT_MINUTES | 30 | how long a lockout lasts |
 | CCINSPECT_TEST_DB_NAME | test_<name> | the database the tests create (parallel runs on one server) |
+| CCINSPECT_HTTPS | false | behind a TLS-terminating proxy: HTTPS redirect (not /healthz), HSTS, secure cookies, X-Forwarded-Proto |
+| CCINSPECT_HSTS_SECONDS | 31536000 | HSTS max-age when CCINSPECT_HTTPS (0 turns HSTS off) |
+| CCINSPECT_HSTS_INCLUDE_SUBDOMAINS, CCINSPECT_HSTS_PRELOAD | true, true | the HSTS flags when CCINSPECT_HTTPS |
+| CCINSPECT_SECURE_COOKIES | = CCINSPECT_HTTPS | Secure flag on the session, CSRF and language cookies |
+| CCINSPECT_PROXY_HOPS | 0 | trusted proxies in front that append to X-Forwarded-For: the client address for rate limits |
+| CCINSPECT_LOGIN_RATE | 10/m | sign-in POSTs per client address (password and TOTP steps both count) |
+| CCINSPECT_TOKEN_RATE | 10/m | POSTs to the API token page per client address |
+| CCINSPECT_API_AUTH_FAIL_RATE | 20/m | API requests failing authentication per client address; past it every API request gets 429 |
+| CCINSPECT_RATELIMIT_CACHE | db | `db` (table ccinspect_ratelimit, shared by all gunicorn workers) or `locmem` (one process) |
 """
 
 from __future__ import annotations
 
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -45,7 +55,16 @@ def _int(name: str, default: int) -> int:
 WEB_DIR = Path(__file__).resolve().parent
 VAR_DIR = Path(os.environ.get("CCINSPECT_VAR", "var")).resolve()
 
+def _rate(name: str, default: str) -> str:
+    """A django-ratelimit rate: N/s, N/m, N/h, N/d or N/<k>m (N per k minutes)."""
+    raw = os.environ.get(name, "").strip() or default
+    if not re.fullmatch(r"\d+/\d*[smhd]", raw):
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a rate like 10/m, 100/h or 5/15m")
+    return raw
+
+
 DEBUG = _bool("CCINSPECT_DEBUG")
+HTTPS = _bool("CCINSPECT_HTTPS")
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
     if DEBUG:
@@ -66,6 +85,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "axes",
+    "csp",
     "ninja",  # serves the OpenAPI docs page (Swagger UI) from local static files, no CDN
     "ccinspect.web.accounts",
     "ccinspect.web.inspections",
@@ -75,21 +95,27 @@ INSTALLED_APPS = [
     "ccinspect.web.regulator",
     "ccinspect.web.reporting",
     "ccinspect.web.continuity",
+    "ccinspect.web.security",
 ]
 
+# The header middlewares sit above WhiteNoise so that static files get the same headers as pages.
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "ccinspect.web.security.middleware.HeadersMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "ccinspect.web.accounts.language.LanguageMiddleware",  # zh-Hant unless the user switched
+    "ccinspect.web.inspections.uploads.UploadLimitMiddleware",  # refuses oversize bodies unread, translated
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "ccinspect.web.security.middleware.RateLimitMiddleware",
     "ccinspect.web.accounts.middleware.ActorMiddleware",
     "ccinspect.web.accounts.middleware.PolicyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -155,10 +181,57 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = LANGUAGE_COOKIE_SECURE = _bool("CCINSPECT_SECURE_COOKIES")
+CSRF_COOKIE_HTTPONLY = True  # the pages carry the token in the form / hx-headers; no script reads the cookie
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = LANGUAGE_COOKIE_SECURE = _bool("CCINSPECT_SECURE_COOKIES", HTTPS)
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# same-origin: a full Referer on our own requests (Django's CSRF check over HTTPS wants one), none elsewhere.
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+if HTTPS:
+    # TLS ends at the reverse proxy, which must set X-Forwarded-Proto (and strip it from clients).
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # the proxy's or orchestrator's health check speaks plain HTTP
+    SECURE_HSTS_SECONDS = _int("CCINSPECT_HSTS_SECONDS", 365 * 24 * 3600)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = _bool("CCINSPECT_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = _bool("CCINSPECT_HSTS_PRELOAD", True)
+
+# Content-Security-Policy (django-csp): nothing from another origin, no inline or eval'd script. Inline
+# styles stay allowed: plotly.js and Swagger UI inject them at run time, and with no remote source in any
+# directive injected CSS has nowhere to send anything.
+CONTENT_SECURITY_POLICY = {"DIRECTIVES": {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'", "'unsafe-inline'"],
+    "img-src": ["'self'", "data:"],
+    "font-src": ["'self'"],
+    "connect-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}}
+PERMISSIONS_POLICY = ("accelerometer=(), camera=(), display-capture=(), geolocation=(), gyroscope=(), "
+                      "magnetometer=(), microphone=(), midi=(), payment=(), usb=(), serial=(), hid=()")
+
+# Rate limits (django-ratelimit) per client address, on top of axes' per-account lockout.
+LOGIN_RATE = _rate("CCINSPECT_LOGIN_RATE", "10/m")
+TOKEN_RATE = _rate("CCINSPECT_TOKEN_RATE", "10/m")
+API_AUTH_FAIL_RATE = _rate("CCINSPECT_API_AUTH_FAIL_RATE", "20/m")
+PROXY_HOPS = _int("CCINSPECT_PROXY_HOPS", 0)
+RATELIMIT_USE_CACHE = "ratelimit"
+RATELIMIT_IP_META_KEY = "ccinspect.web.security.middleware.client_ip"
+_RL_CACHE = os.environ.get("CCINSPECT_RATELIMIT_CACHE", "db").strip().lower()
+if _RL_CACHE not in {"db", "locmem"}:
+    raise ImproperlyConfigured(f"CCINSPECT_RATELIMIT_CACHE={_RL_CACHE!r}: expected db or locmem")
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    # The database cache holds a limit across gunicorn workers; migration security.0001 creates its table.
+    "ratelimit": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "ccinspect_ratelimit",
+                  "OPTIONS": {"MAX_ENTRIES": 50000}} if _RL_CACHE == "db" else
+                 {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "ratelimit"},
+}
 
 LANGUAGE_CODE = "zh-hant"
 FORMAT_MODULE_PATH = ["ccinspect.web.formats"]
