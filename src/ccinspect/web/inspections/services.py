@@ -11,8 +11,10 @@ import re
 from collections import Counter
 from functools import lru_cache
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from ccinspect.applicability import evaluate
@@ -35,13 +37,32 @@ def catalog():
     return load_catalog()
 
 
+def _profile_key(org: Organisation) -> str:
+    return json.dumps(org.profile or {}, sort_keys=True, ensure_ascii=False, default=str)
+
+
 def applicability(org: Organisation, on: dt.date):
+    """What binds the broker on a date. The result is shared between callers: read it, never change it."""
+    return _applicability(org.name, _profile_key(org), on)
+
+
+@lru_cache(maxsize=256)
+def _applicability(name: str, profile_json: str, on: dt.date):
+    """A pure function of the profile, the date and the catalog, and pages ask it often (the dashboard for
+    each period of its calendar, the regulator's views for each of the 64 brokers): evaluated once."""
+    org = Organisation(name=name, profile=json.loads(profile_json))
     return evaluate(org.broker_profile(), on, catalog())
 
 
 def calendar_for(org: Organisation, start: dt.date, end: dt.date, kind: str | None = "inspection"):
-    occ = build_calendar(org.broker_profile(), start, end, catalog())
-    return [o for o in occ if kind is None or o.kind == kind]
+    return [o for o in _calendar(org.name, _profile_key(org), start, end) if kind is None or o.kind == kind]
+
+
+@lru_cache(maxsize=128)
+def _calendar(name: str, profile_json: str, start: dt.date, end: dt.date) -> tuple:
+    """Pure too (profile, dates, catalog), and asked for on every dashboard: built once per broker and day."""
+    org = Organisation(name=name, profile=json.loads(profile_json))
+    return tuple(build_calendar(org.broker_profile(), start, end, catalog()))
 
 
 def inspectable(org: Organisation, occs) -> set[str]:
@@ -82,8 +103,7 @@ def find_occurrence(org: Organisation, occurrence_id: str):
     m = re.search(r":(\d{4})", occurrence_id or "")
     if not m or not occurrence_id.startswith("inspection:"):
         raise ServiceError(f"{occurrence_id!r} is not an inspection of the calendar")
-    profile = json.dumps(org.profile or {}, sort_keys=True, ensure_ascii=False, default=str)
-    occ = _inspections_from(org.name, profile, int(m[1])).get(occurrence_id)
+    occ = _inspections_from(org.name, _profile_key(org), int(m[1])).get(occurrence_id)
     if occ is not None:
         return occ
     raise ServiceError(f"{occurrence_id!r} is not on {org.name}'s inspection calendar")
@@ -342,13 +362,39 @@ IMPORT_STATUSES = {"pass", "fail", "manual", "error"}
 SHA_RE = re.compile(r"^[0-9a-f]{64}$")
 
 
+def _reject_constant(name: str):
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def _unstorable(value, where: str) -> None:
+    """Values the database cannot hold: NUL in text (PostgreSQL), NaN/Infinity (JSON), nesting past 50."""
+    stack = [(value, where, 0)]
+    while stack:
+        v, at, depth = stack.pop()
+        if depth > 50:
+            raise ServiceError(f"{at}: nested more than 50 levels deep")
+        if isinstance(v, str):
+            if "\x00" in v:
+                raise ServiceError(f"{at}: contains a NUL character")
+        elif isinstance(v, float):
+            if v != v or v in (float("inf"), float("-inf")):
+                raise ServiceError(f"{at}: {v} is not a number JSON allows")
+        elif isinstance(v, dict):
+            for k, x in v.items():
+                if "\x00" in str(k):
+                    raise ServiceError(f"{at}: a key contains a NUL character")
+                stack.append((x, f"{at}.{k}", depth + 1))
+        elif isinstance(v, list):
+            stack.extend((x, f"{at}[{i}]", depth + 1) for i, x in enumerate(v))
+
+
 def parse_results(data) -> list[dict]:
     """Validate the results JSON (see docs/web.md): a list of results, or an object whose "requirements"
     or "results" is that list (`ccinspect inspect --format json` writes the former kind)."""
     if isinstance(data, bytes | str):
         try:
-            data = json.loads(data)
-        except (ValueError, UnicodeDecodeError) as exc:
+            data = json.loads(data, parse_constant=_reject_constant)
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
             raise ServiceError(f"the results file is not JSON: {exc}") from None
     rows = data
     if isinstance(data, dict) and "requirements" not in data and "results" not in data and "alerts" in data:
@@ -365,19 +411,21 @@ def parse_results(data) -> list[dict]:
         ref_id, status = row.get("ref_id"), row.get("status")
         if not isinstance(ref_id, str) or not ref_id.strip():
             raise ServiceError(f"{where}: ref_id is missing")
-        if status not in IMPORT_STATUSES:
-            raise ServiceError(f"{where} ({ref_id}): status {status!r} is not one of pass, fail, manual, error")
+        where = f"{where} ({ref_id[:80]})"
+        if not isinstance(status, str) or status not in IMPORT_STATUSES:
+            raise ServiceError(f"{where}: status {repr(status)[:80]} is not one of pass, fail, manual, error")
         files = row.get("evidence", row.get("files", [])) or []
         if not isinstance(files, list):
-            raise ServiceError(f"{where} ({ref_id}): evidence must be a list")
+            raise ServiceError(f"{where}: evidence must be a list")
         for f in files:
             if not isinstance(f, dict) or not isinstance(f.get("path"), str):
-                raise ServiceError(f"{where} ({ref_id}): each evidence file needs a path")
+                raise ServiceError(f"{where}: each evidence file needs a path")
             if not SHA_RE.match(str(f.get("sha256", ""))):
-                raise ServiceError(f"{where} ({ref_id}): evidence {f.get('path')!r} has no valid sha256")
+                raise ServiceError(f"{where}: evidence {repr(f.get('path'))[:120]} has no valid sha256")
         facts = row.get("facts", [])
         if not isinstance(facts, list):
-            raise ServiceError(f"{where} ({ref_id}): facts must be a list")
+            raise ServiceError(f"{where}: facts must be a list")
+        _unstorable(row, where)
         out.append(row)
     return out
 
@@ -397,6 +445,9 @@ def from_login_scan(data: dict) -> list[dict]:
     alerts = data.get("alerts")
     if not isinstance(alerts, list):
         raise ServiceError("login scan: alerts must be a list")
+    for key in ("inputs", "review_ref_ids"):
+        if not isinstance(data.get(key) or [], list):
+            raise ServiceError(f"login scan: {key} must be a list")
     files = []
     for n, i in enumerate(data.get("inputs") or []):
         if not isinstance(i, dict) or not isinstance(i.get("file"), str) or not SHA_RE.match(str(i.get("sha256"))):
@@ -434,14 +485,21 @@ def import_results(user, insp: Inspection, data, *, source: str = "results.json"
         raise ServiceError("the inspection has been submitted; results can no longer be attached")
     rows = parse_results(data)
     items = {i.ref_id: i for i in insp.items.all()}
+    payloads = []
+    for n, row in enumerate(rows):  # every payload checked before anything is written
+        payload = json.dumps(row, ensure_ascii=False, indent=1, sort_keys=True).encode()
+        if len(payload) > settings.EVIDENCE_MAX_BYTES:
+            raise ServiceError(f"result {n + 1} ({row['ref_id'][:80]}): {len(payload)} bytes, more than the "
+                               f"evidence limit of {settings.EVIDENCE_MAX_BYTES} bytes")
+        payloads.append(payload)
     attached, skipped = [], []
-    with audit.acting_as(user), transaction.atomic():
-        for row in rows:
+    # one transaction; the evidence files are written after every row, just before the commit
+    with audit.acting_as(user), transaction.atomic(), ev.deferred_writes():
+        for row, payload in zip(rows, payloads, strict=True):
             item = items.get(row["ref_id"])
             if item is None or not item.assessable:
                 skipped.append(row["ref_id"])
                 continue
-            payload = json.dumps(row, ensure_ascii=False, indent=1, sort_keys=True).encode()
             e = ev.store(organisation=insp.organisation, uploaded_by=user, kind=Evidence.AUTOMATED,
                          name=f"check-{item.ref_id}.json", data=payload, inspection=insp, item=item,
                          note=str(row.get("summary", ""))[:2000], content_type="application/json",
@@ -456,20 +514,16 @@ def import_results(user, insp: Inspection, data, *, source: str = "results.json"
 # ---- dashboard numbers ----------------------------------------------------------------------------------
 
 def compliance_series(org: Organisation) -> dict[str, list[tuple[dt.date, float]]]:
-    """Per chapter: (period end, compliant share of assessed items) for each inspection, oldest first."""
+    """Per chapter: (period end, compliant share of assessed items) for each inspection, oldest first.
+    One grouped query, whatever the number of inspections."""
+    rows = (ChecklistItem.objects.filter(inspection__organisation=org, assessable=True,
+                                         result__in=(ChecklistItem.COMPLIANT, ChecklistItem.DEFICIENT))
+            .values("inspection_id", "inspection__period_end", "chapter")
+            .annotate(ok=Count("id", filter=Q(result=ChecklistItem.COMPLIANT)), total=Count("id"))
+            .order_by("inspection__period_end", "inspection_id", "chapter"))
     series: dict[str, list] = {}
-    for insp in Inspection.objects.filter(organisation=org).order_by("period_end"):
-        per: dict[str, list[int]] = {}
-        for chapter, result in insp.items.filter(assessable=True).values_list("chapter", "result"):
-            c = per.setdefault(chapter, [0, 0])
-            if result == ChecklistItem.COMPLIANT:
-                c[0] += 1
-                c[1] += 1
-            elif result == ChecklistItem.DEFICIENT:
-                c[1] += 1
-        for chapter, (ok, total) in per.items():
-            if total:
-                series.setdefault(chapter, []).append((insp.period_end, round(100 * ok / total, 1)))
+    for r in rows:
+        series.setdefault(r["chapter"], []).append((r["inspection__period_end"], round(100 * r["ok"] / r["total"], 1)))
     return series
 
 
