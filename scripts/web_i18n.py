@@ -257,6 +257,16 @@ ZH.update({
 })
 
 
+# security: rate limits
+ZH.update({
+    "Too many requests": "請求過多",
+    "Too many attempts from your address. Wait %(seconds)s s and try again.":
+        "來自您所在位址的請求過多，請等候 %(seconds)s 秒後再試。",
+    "Back": "返回",
+    "Too many failed authentications from your address. Try again in %(seconds)d s.":
+        "來自您所在位址的驗證失敗次數過多，請於 %(seconds)d 秒後再試。",
+})
+
 def _entries(text: str):
     for block in text.split("\n\n"):
         m = re.search(r'^msgid ((?:".*"\n?)+)msgstr ((?:".*"\n?)+)', block + "\n", re.M)

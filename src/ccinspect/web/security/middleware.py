@@ -1,7 +1,7 @@
 """Headers on every response and per-address rate limits.
 
 HeadersMiddleware adds what neither Django nor django-csp sets: Permissions-Policy and
-Cross-Origin-Resource-Policy. RateLimitMiddleware counts, per client address (django-ratelimit, in the
+Cross-Origin-Resource-Policy, and the strictest policy on downloads. RateLimitMiddleware counts, per client address (django-ratelimit, in the
 `ratelimit` cache): sign-in POSTs (LOGIN_RATE), POSTs to the API token page (TOKEN_RATE), and API requests
 that fail authentication (API_AUTH_FAIL_RATE). Past a limit the answer is 429 with Retry-After; for the
 API, every request from that address until the window ends, so a flood stops reaching the token lookup.
@@ -22,6 +22,7 @@ from django_ratelimit.core import get_usage
 # view name -> the setting with its rate; only POSTs count
 FORM_LIMITS = {"login": "LOGIN_RATE", "tokens": "TOKEN_RATE"}
 API_PREFIX = "/api/"
+DOWNLOAD_CSP = "default-src 'none'; frame-ancestors 'none'; sandbox"
 
 
 def client_ip(request) -> str:
@@ -47,6 +48,10 @@ class HeadersMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
+        if response.headers.get("Content-Disposition", "").startswith("attachment"):
+            # a download (evidence, reports, exports) is never a page: if a browser renders it anyway, it
+            # runs sandboxed and loads nothing
+            response.headers["Content-Security-Policy"] = DOWNLOAD_CSP
         response.headers.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
         response.headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
         return response
