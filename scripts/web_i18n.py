@@ -267,6 +267,47 @@ ZH.update({
         "來自您所在位址的驗證失敗次數過多，請於 %(seconds)d 秒後再試。",
 })
 
+# evidence uploads, archives and imports (issue 10)
+ZH.update({
+    'PDF, PNG, JPEG, GIF, ZIP/Office, EVTX, plain text (txt, log, csv, json, xml, yaml…)':
+        'PDF、PNG、JPEG、GIF、ZIP/Office、EVTX、純文字（txt、log、csv、json、xml、yaml…）',
+    'the file is larger than the limit of %(mb)s MB':
+        '檔案超過 %(mb)s MB 的上限',
+    '%(name)s: the archive has more than %(limit)s members':
+        '%(name)s：壓縮檔內含超過 %(limit)s 個檔案',
+    '%(name)s: the archive expands to more than %(mb)s MB (a zip bomb?)':
+        '%(name)s：壓縮檔解壓後超過 %(mb)s MB（疑似壓縮炸彈）',
+    '%(name)s: archives nested more than %(limit)s levels deep are not accepted':
+        '%(name)s：不接受巢狀超過 %(limit)s 層的壓縮檔',
+    '%(name)s: the archive is encrypted, so its content cannot be checked':
+        '%(name)s：壓縮檔已加密，無法檢查其內容',
+    '%(name)s: the archive member %(member)s points outside the archive':
+        '%(name)s：壓縮檔內的 %(member)s 指向壓縮檔以外的位置',
+    '%(name)s: the archive contains an executable or a script (%(member)s)':
+        '%(name)s：壓縮檔內含執行檔或指令碼（%(member)s）',
+    '%(name)s: the archive is damaged or not a ZIP archive':
+        '%(name)s：壓縮檔已損毀或不是 ZIP 壓縮檔',
+    '%(name)s is named %(ext)s but is not an Office document (it has no %(part)s)':
+        '%(name)s 的副檔名為 %(ext)s，但不是 Office 文件（缺少 %(part)s）',
+    'the file is empty':
+        '檔案是空的',
+    '%(name)s is an HTML, SVG or XSLT document; active content is not accepted as evidence (export it as PDF or plain text)':
+        '%(name)s 是 HTML、SVG 或 XSLT 文件；含主動內容的檔案不得作為佐證（請轉存為 PDF 或純文字）',
+    'the content of %(name)s is not an accepted evidence type (%(allowed)s)':
+        '%(name)s 的內容不是可接受的佐證檔案類型（%(allowed)s）',
+    'files named %(ext)s are not accepted (%(allowed)s)':
+        '不接受副檔名為 %(ext)s 的檔案（%(allowed)s）',
+    '%(name)s is named %(ext)s but its content is %(actual)s, not %(expected)s':
+        '%(name)s 的副檔名為 %(ext)s，但內容是 %(actual)s，而非 %(expected)s',
+    '%(name)s contains active content (/%(what)s), which is not accepted as evidence':
+        '%(name)s 含有主動內容（/%(what)s），不得作為佐證',
+    'The upload is larger than the limit of %(mb)s MB; nothing was stored.':
+        '上傳內容超過 %(mb)s MB 的上限；未儲存任何資料。',
+    '%(name)s is not an XLSX workbook (its content is not a ZIP archive)':
+        '%(name)s 不是 XLSX 活頁簿（其內容不是 ZIP 壓縮檔）',
+})
+
+
 def _entries(text: str):
     for block in text.split("\n\n"):
         m = re.search(r'^msgid ((?:".*"\n?)+)msgstr ((?:".*"\n?)+)', block + "\n", re.M)
