@@ -63,7 +63,7 @@ def scan(
         with progress:
             run = scan_files(files, customers, allow=allow, state_dir=state, rules_path=rules, out_dir=out,
                              input_format=input_format, mapping=mapping, year=year, memory_limit=memory_limit,
-                             threads=threads, on_progress=_progress_cb(progress))
+                             threads=threads, on_progress=None if progress.disable else _progress_cb(progress))
     except (InputError, RulesError, ValueError) as exc:
         fail(str(exc))
     res = run.result

@@ -39,6 +39,12 @@ def _q(p: Path | str) -> str:
     return str(p).replace("'", "''")
 
 
+def _insert(con, table: str, *columns: list, types: tuple[str, ...] = ("VARCHAR",)) -> None:
+    """Insert Python lists as rows in one statement (executemany runs one statement per row)."""
+    cols = ", ".join(f"unnest(${i + 1}::{t}[])" for i, t in enumerate(types))
+    con.execute(f"INSERT INTO {table} SELECT {cols}", list(columns))
+
+
 @dataclass
 class Alert:
     kind: str
@@ -117,6 +123,8 @@ class Engine:
         self.memory_limit = memory_limit
         self.threads = threads
         self.temp_dir = temp_dir
+        # Polling DuckDB's progress costs time on long scans: only done when someone listens.
+        self.progress_enabled = on_progress is not None
         self.on_progress = on_progress or (lambda stage, pct: None)
 
     # ---------------------------------------------------------------- setup
@@ -181,6 +189,9 @@ class Engine:
 
     def _run(self, con, sql: str, stage: str) -> None:
         """Run a statement, reporting DuckDB's own progress for the long scan."""
+        if not self.progress_enabled:
+            con.execute(sql)
+            return
         done = threading.Event()
 
         def poll() -> None:
@@ -294,19 +305,19 @@ class Engine:
         alerts += single
         con.execute("CREATE TEMP TABLE flagged (ip VARCHAR)")
         if single:
-            con.executemany("INSERT INTO flagged VALUES (?)", [(ip,) for a in single for ip in a.ips])
+            _insert(con, "flagged", [ip for a in single for ip in a.ips])
         self.on_progress("rules", 50.0)
         campaigns = self._campaigns(con) if R.stuffing_campaign.enabled else []
         alerts += campaigns
         if campaigns:
-            con.executemany("INSERT INTO flagged VALUES (?)", [(ip,) for a in campaigns for ip in a.ips])
+            _insert(con, "flagged", [ip for a in campaigns for ip in a.ips])
         if R.non_customer.enabled:
             alerts += self._non_customer(con)
         self.on_progress("rules", 70.0)
         con.execute("CREATE TEMP TABLE attackers (ip VARCHAR)")
         attack_ips = sorted({ip for a in alerts for ip in a.ips})
         if attack_ips:
-            con.executemany("INSERT INTO attackers VALUES (?)", [(ip,) for ip in attack_ips])
+            _insert(con, "attackers", attack_ips)
         takeovers = self._takeover(con) if R.account_takeover.enabled else []
         alerts += takeovers
         new_src = self._new_source(con, state) if R.new_source.enabled and state.loaded_accounts else []
@@ -394,7 +405,7 @@ class Engine:
         v6 = [n for n in nets if n.version == 6]
         if v4:
             con.execute("CREATE TEMP TABLE allow4 (lo BIGINT, hi BIGINT)")
-            con.executemany("INSERT INTO allow4 VALUES (?, ?)", v4)
+            _insert(con, "allow4", [lo for lo, _ in v4], [hi for _, hi in v4], types=("BIGINT", "BIGINT"))
             con.execute(
                 r"""INSERT INTO allowed
                 SELECT DISTINCT i.ip FROM (
@@ -414,7 +425,7 @@ class Engine:
                 if any(a in n for n in v6):
                     hits.append((ip,))
             if hits:
-                con.executemany("INSERT INTO allowed VALUES (?)", hits)
+                _insert(con, "allowed", [h for (h,) in hits])
 
     # ---------------------------------------------------------------- rules
     def _alert(self, name: str, **kw) -> Alert:
@@ -453,7 +464,7 @@ class Engine:
         if not hits:
             return []
         con.execute("CREATE TEMP TABLE bf_hit (account VARCHAR)")
-        con.executemany("INSERT INTO bf_hit VALUES (?)", [(h[0],) for h in hits])
+        _insert(con, "bf_hit", [h[0] for h in hits])
         per_ip = con.execute(
             """SELECT account, ip, sum(n)::BIGINT, min(t0), max(t1), ip IN (SELECT ip FROM shared) FROM bf_f
                WHERE account IN (SELECT account FROM bf_hit)
@@ -516,7 +527,7 @@ class Engine:
         if not hits:
             return []
         con.execute("CREATE TEMP TABLE sa_hit (ip VARCHAR)")
-        con.executemany("INSERT INTO sa_hit VALUES (?)", [(h[0],) for h in hits])
+        _insert(con, "sa_hit", [h[0] for h in hits])
         stats = {
             row[0]: row[1:]
             for row in con.execute(
@@ -705,7 +716,7 @@ class Engine:
             except ValueError:
                 rows.append((ip, "?:" + ip))
         if rows:
-            con.executemany("INSERT INTO v6map VALUES (?, ?)", rows)
+            _insert(con, "v6map", [r[0] for r in rows], [r[1] for r in rows], types=("VARCHAR", "VARCHAR"))
         self._v6_ready = con
 
     def _new_source(self, con, state: State) -> list[Alert]:
