@@ -19,9 +19,14 @@ def _var() -> Path:
     return Path(os.environ.get("CCINSPECT_VAR", "var")).resolve()
 
 
+def _on(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
 def _secret_key() -> None:
-    """SECRET_KEY from the environment, else one kept in var/secret_key (created 0600 on first use)."""
-    if os.environ.get("SECRET_KEY") or os.environ.get("CCINSPECT_DEBUG", "").lower() in {"1", "true", "yes"}:
+    """SECRET_KEY from the environment, else one kept in var/secret_key (created 0600 on first use).
+    In production (CCINSPECT_HTTPS) it must come from the environment: the settings then refuse to start."""
+    if os.environ.get("SECRET_KEY") or _on("CCINSPECT_DEBUG") or _on("CCINSPECT_HTTPS"):
         return
     path = _var() / "secret_key"
     if not path.exists():
@@ -34,9 +39,14 @@ def _secret_key() -> None:
 
 def _django():
     _secret_key()
+    from django.core.exceptions import ImproperlyConfigured
+
     from ccinspect.web import setup
 
-    setup()
+    try:
+        setup()
+    except ImproperlyConfigured as exc:
+        fail(f"settings: {exc}")
 
 
 def _manage(*args: str) -> None:
@@ -56,6 +66,30 @@ def migrate() -> None:
     fv = catalog().version("mechanism")
     console.print(f"database ready; catalog {fv.spec.id if hasattr(fv, 'spec') else 'mechanism'}: "
                   f"{len(fv.requirements)} requirements loaded")
+
+
+@web_app.command("check")
+def check(deploy: bool = typer.Option(False, "--deploy", help="also the production checks (HTTPS, cookies, "
+                                      "HSTS, SECRET_KEY): run it with the production environment")) -> None:
+    """Django's system checks (`manage.py check`); exit 1 on any warning or error."""
+    _django()
+    from django.core.management.base import SystemCheckError
+
+    args = ["check", "--fail-level", "WARNING"] + (["--deploy"] if deploy else [])
+    try:
+        _manage(*args)
+    except SystemCheckError as exc:
+        console.print(str(exc), highlight=False, markup=False)
+        raise typer.Exit(1) from None
+
+
+@web_app.command("manage", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def manage(ctx: typer.Context) -> None:
+    """Any Django management command, as `manage.py` would run it: `ccinspect web manage check --deploy`."""
+    _django()
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["ccinspect web manage", *ctx.args])
 
 
 @web_app.command("seed-demo")
