@@ -16,13 +16,18 @@ def register(app: typer.Typer) -> None:
         json_out: bool = typer.Option(False, "--json", help="the report as JSON"),
         audit: bool = typer.Option(True, "--audit/--no-audit", help="walk the audit trail's hash chain"),
         evidence: bool = typer.Option(True, "--evidence/--no-evidence", help="recompute every evidence hash"),
+        sweep_orphans: bool = typer.Option(False, "--sweep-orphans",
+                                           help="delete evidence-store files no record names (left by a crash)"),
+        grace_minutes: float = typer.Option(60, "--grace-minutes", min=0,
+                                            help="orphans younger than this are left alone (a write in flight)"),
     ) -> None:
         """Prove the data intact: the audit chain (edited, inserted or deleted entries) and every evidence
-        file (missing or altered). Exit code 1 when anything is wrong."""
+        file (missing or altered). Exit code 1 when anything is wrong. Files in the store that no record
+        names (orphans of a crash) are listed, and removed with --sweep-orphans; they are not errors."""
         _django()
         from ccinspect.web.integrity.verify import verify as run
 
-        report = run(audit=audit, evidence=evidence)
+        report = run(audit=audit, evidence=evidence, sweep_orphans=sweep_orphans, grace_minutes=grace_minutes)
         if json_out:
             emit_json(report.as_dict())
         else:
@@ -32,6 +37,11 @@ def register(app: typer.Typer) -> None:
             if evidence:
                 console.print(f"evidence: {report.evidence_records} records, {report.evidence_files} files "
                               "checked", highlight=False)
+                verb = "removed" if sweep_orphans else "not named by any record (--sweep-orphans removes them)"
+                if report.orphans:
+                    console.print(f"orphan files: {len(report.orphans)} {verb}", highlight=False)
+                    for rel in report.orphans[:20]:
+                        console.print(f"  {rel}", highlight=False)
             for p in report.problems:
                 err_console.print(f"[bold red]{p.kind}:[/] {p.message}", highlight=False, soft_wrap=True)
             console.print("[green]intact[/]" if report.ok else f"[bold red]{len(report.problems)} problem(s)[/]")

@@ -23,6 +23,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from pydantic import ValidationError
 
+from .. import safezip
 from .model import KINDS, Register, reference_problems
 
 REGISTER_YAML = "continuity.yaml"
@@ -64,8 +65,9 @@ def _fields(kind: str) -> list[str]:
 
 
 def build_register(rows: dict[str, list[tuple[int, dict[str, Any]]]], source: str,
-                   column_of=lambda kind, field: field) -> Register:
-    """Validate records given as {kind: [(row number, {field: value})]}; all problems, or the register."""
+                   column_of=lambda kind, field: field, check=None) -> Register:
+    """Validate records given as {kind: [(row number, {field: value})]}; all problems, or the register.
+    `check(kind, record)` returns more problems of a valid record as (field, message) pairs."""
     problems: list[Problem] = []
     records: dict[str, list] = {k: [] for k in KINDS}
     rownos: dict[str, list[int]] = {k: [] for k in KINDS}
@@ -73,8 +75,11 @@ def build_register(rows: dict[str, list[tuple[int, dict[str, Any]]]], source: st
         model = KINDS[kind][0]
         for rowno, data in items:
             try:
-                records[kind].append(model.model_validate(data))
+                rec = model.model_validate(data)
+                records[kind].append(rec)
                 rownos[kind].append(rowno)
+                for fld, msg in (check(kind, rec) if check else ()):
+                    problems.append(Problem(source, kind, rowno, column_of(kind, fld) if fld else None, msg))
             except ValidationError as exc:
                 for err in exc.errors():
                     fld = str(err["loc"][0]) if err["loc"] else None
@@ -303,12 +308,87 @@ def _read_value(v: Any, tp, is_list: bool) -> Any:
     return v
 
 
-def read_workbook(path: Path) -> Register:
-    src = Path(path).name
+def _short(v: Any, n: int = 60) -> str:
+    t = str(v)
+    return t if len(t) <= n else t[:n] + "…"
+
+
+def _read_sheet(ws, kind: str, src: str, out: list, letters: dict, problems: list, at: list) -> None:
+    """One sheet's rows into `out` as (row number, data); `at[0]` is the row being read (openpyxl parses as it
+    goes, so a damaged part of the sheet surfaces as an exception there)."""
+    fields = _fields(kind)
+    it = ws.iter_rows(values_only=True)
+    header = next(it, None) or ()
+    cols: dict[int, str] = {}
+    for i, h in enumerate(header):
+        if h is None or str(h).strip() == "":
+            continue
+        h = str(h).strip()
+        letter = get_column_letter(i + 1)
+        if h not in fields:
+            problems.append(Problem(src, kind, HEADER_ROW, f"{letter} ({_short(h)})",
+                                    f"unknown column (expected: {', '.join(fields)})"))
+        elif h in cols.values():
+            problems.append(Problem(src, kind, HEADER_ROW, f"{letter} ({h})", "duplicate column"))
+        else:
+            cols[i] = h
+            letters[h] = letter
+    model = KINDS[kind][0]
+    for f in fields:
+        if f not in cols.values() and model.model_fields[f].is_required():
+            problems.append(Problem(src, kind, HEADER_ROW, f, "required column missing"))
+    rowno = HEADER_ROW
+    while True:
+        at[0] = rowno + 1
+        values = next(it, None)
+        if values is None:
+            break
+        rowno += 1
+        if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
+            continue
+        data = {}
+        for i, v in enumerate(values):
+            if i in cols:
+                tp, is_list = _base(_annotation(kind, cols[i]))
+                val = _read_value(v, tp, is_list)
+                if val is not None:
+                    data[cols[i]] = val
+            elif v is not None and str(v).strip():
+                problems.append(Problem(src, kind, rowno, get_column_letter(i + 1),
+                                        "value in a column without a header"))
+        out.append((rowno, data))
+
+
+WORKBOOK_MAX_MEMBERS = 1000
+WORKBOOK_MAX_UNZIPPED = 128 * 1024 * 1024  # openpyxl holds the shared strings in memory
+
+
+def read_workbook(path, *, source: str | None = None, check=None) -> Register:
+    """The register in a workbook (a path, or a binary file object with `source` naming it). The archive is
+    checked first (member count, expanded size: a zip bomb is refused before openpyxl inflates it); any
+    problem, including XML openpyxl cannot read, is a RegisterError naming sheet, row and column.
+    `check(kind, record)` may add problems of its own as (field, message) pairs (the web app's column sizes)."""
+    src = source or Path(path).name
+    try:
+        safezip.check_zip(path, max_members=WORKBOOK_MAX_MEMBERS, max_unzipped=WORKBOOK_MAX_UNZIPPED,
+                          max_depth=1, verify=False)
+    except safezip.ArchiveError as exc:
+        raise RegisterError([Problem(src, "", None, None, f"not an XLSX workbook we can open safely: {exc}")]) \
+            from None
+    finally:
+        if hasattr(path, "seek"):
+            path.seek(0)
     try:
         wb = load_workbook(path, data_only=True, read_only=True)
     except Exception as exc:  # openpyxl raises several kinds for non-workbooks
         raise RegisterError([Problem(src, "", None, None, f"not an XLSX workbook: {exc}")]) from None
+    try:
+        return _read_book(wb, src, check)
+    finally:
+        wb.close()
+
+
+def _read_book(wb, src: str, check) -> Register:
     problems: list[Problem] = []
     for name in wb.sheetnames:
         if name not in KINDS and name != README_SHEET:
@@ -323,44 +403,13 @@ def read_workbook(path: Path) -> Register:
     rows: dict[str, list] = {}
     letters: dict[str, dict[str, str]] = {}
     for kind in KINDS:
-        fields = _fields(kind)
-        it = wb[kind].iter_rows(values_only=True)
-        header = next(it, None) or ()
-        cols: dict[int, str] = {}
-        letters[kind] = {}
-        for i, h in enumerate(header):
-            if h is None or str(h).strip() == "":
-                continue
-            h = str(h).strip()
-            letter = get_column_letter(i + 1)
-            if h not in fields:
-                problems.append(Problem(src, kind, HEADER_ROW, f"{letter} ({h})",
-                                        f"unknown column (expected: {', '.join(fields)})"))
-            elif h in cols.values():
-                problems.append(Problem(src, kind, HEADER_ROW, f"{letter} ({h})", "duplicate column"))
-            else:
-                cols[i] = h
-                letters[kind][h] = letter
-        model = KINDS[kind][0]
-        for f in fields:
-            if f not in cols.values() and model.model_fields[f].is_required():
-                problems.append(Problem(src, kind, HEADER_ROW, f, "required column missing"))
-        rows[kind] = []
-        for rowno, values in enumerate(it, HEADER_ROW + 1):
-            if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
-                continue
-            data = {}
-            for i, v in enumerate(values):
-                if i in cols:
-                    tp, is_list = _base(_annotation(kind, cols[i]))
-                    val = _read_value(v, tp, is_list)
-                    if val is not None:
-                        data[cols[i]] = val
-                elif v is not None and str(v).strip():
-                    problems.append(Problem(src, kind, rowno, get_column_letter(i + 1),
-                                            "value in a column without a header"))
-            rows[kind].append((rowno, data))
-    wb.close()
+        rows[kind], letters[kind], at = [], {}, [HEADER_ROW]
+        try:
+            _read_sheet(wb[kind], kind, src, rows[kind], letters[kind], problems, at)
+        except Exception as exc:  # XML openpyxl cannot parse, a cell it cannot convert, a bad reference
+            problems.append(Problem(src, kind, at[0], None,
+                                    f"the sheet cannot be read from this row on (damaged or unsupported XML): "
+                                    f"{type(exc).__name__}: {str(exc)[:200]}"))
     if problems:
         raise RegisterError(problems)
 
@@ -368,7 +417,7 @@ def read_workbook(path: Path) -> Register:
         letter = letters[kind].get(fld)
         return f"{letter} ({fld})" if letter else fld
 
-    return build_register(rows, src, column_of)
+    return build_register(rows, src, column_of, check)
 
 
 def import_workbook(xlsx: Path, data_dir: Path) -> tuple[Register, Path]:

@@ -6,13 +6,18 @@ tracked by the audit trail; imports and findings raised from gaps add an explici
 from __future__ import annotations
 
 import datetime as dt
+import io
+import math
 import tempfile
 from pathlib import Path
 
-from django.db import transaction
+from django.db import models, transaction
+from django.db.backends.base.operations import BaseDatabaseOperations
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from pydantic import ValidationError
 
+from ccinspect import safezip
 from ccinspect.continuity import (
     KINDS,
     Register,
@@ -24,9 +29,11 @@ from ccinspect.continuity import (
     reference_problems,
     write_workbook,
 )
+from ccinspect.continuity.store import WORKBOOK_MAX_MEMBERS, WORKBOOK_MAX_UNZIPPED
 from ccinspect.web.accounts import audit
 from ccinspect.web.accounts.models import Organisation
 from ccinspect.web.inspections import services as isvc
+from ccinspect.web.inspections.evidence import archive_message, safe_name
 from ccinspect.web.inspections.models import ChecklistItem, Finding
 from ccinspect.web.inspections.permissions import require_preparer
 from ccinspect.web.inspections.services import ServiceError
@@ -54,15 +61,10 @@ def _messages(exc: ValidationError) -> list[str]:
     return [f"{'.'.join(map(str, e['loc'])) or 'record'}: {e['msg']}" for e in exc.errors()]
 
 
-def validate(kind: str, data: dict) -> dict:
-    """One record checked by the library's model; returns the values for the table."""
-    model = KINDS[kind][0]
-    try:
-        rec = model.model_validate(data)
-    except ValidationError as exc:
-        raise ServiceError("; ".join(_messages(exc))) from None
+def _values(kind: str, rec) -> dict:
+    """A validated record as the table's values."""
     out = {}
-    for name in model.model_fields:
+    for name in KINDS[kind][0].model_fields:
         v = getattr(rec, name)
         v = v.value if hasattr(v, "value") else v
         if isinstance(v, list):
@@ -71,6 +73,46 @@ def validate(kind: str, data: dict) -> dict:
             v = ""  # optional text: blank, not NULL
         out["code" if name == "id" else name] = v
     return out
+
+
+def db_problems(kind: str, values: dict) -> list[tuple[str, str]]:
+    """What the database cannot store although the library's model accepts it: text longer than its column,
+    NUL characters (PostgreSQL), non-finite numbers, whole numbers past the column's range. (field, message)."""
+    out = []
+    for col, v in values.items():
+        f = MODELS[kind]._meta.get_field(col)
+        name = "id" if col == "code" else col
+        texts = [v] if isinstance(v, str) else [x for x in v if isinstance(x, str)] if isinstance(v, list) else []
+        if any("\x00" in t for t in texts):
+            out.append((name, "contains a NUL character"))
+        if isinstance(v, str) and f.max_length and len(v) > f.max_length:
+            out.append((name, f"{len(v)} characters, at most {f.max_length} fit"))
+        if isinstance(v, float) and not math.isfinite(v):
+            out.append((name, f"{v} is not a finite number"))
+        if isinstance(v, int) and not isinstance(v, bool) and isinstance(f, models.IntegerField):
+            # the portable range (PostgreSQL's), not SQLite's 64 bits: one answer on every backend
+            low, high = BaseDatabaseOperations.integer_field_ranges[f.get_internal_type()]
+            if (low is not None and v < low) or (high is not None and v > high):
+                out.append((name, f"{v} is out of range (at most {high})"))
+    return out
+
+
+def validate(kind: str, data: dict) -> dict:
+    """One record checked by the library's model and against the table's columns; the values for the table."""
+    model = KINDS[kind][0]
+    try:
+        rec = model.model_validate(data)
+    except ValidationError as exc:
+        raise ServiceError("; ".join(_messages(exc))) from None
+    values = _values(kind, rec)
+    problems = db_problems(kind, values)
+    if problems:
+        raise ServiceError("; ".join(f"{kind} {f}: {m}" for f, m in problems))
+    return values
+
+
+def _fits(kind: str, rec) -> list[tuple[str, str]]:
+    return db_problems(kind, _values(kind, rec))
 
 
 def _check_references(org, before: set) -> None:
@@ -147,15 +189,22 @@ def replace_register(user, org, reg: Register, *, source: str) -> dict:
 
 
 def import_workbook(user, org, data: bytes, name: str = "register.xlsx") -> dict:
-    """Read and check the whole workbook (raises RegisterError with sheet/row/column problems), then replace."""
+    """Check the archive (a zip bomb is refused before it is inflated), read and check the whole workbook
+    (RegisterError with sheet/row/column problems, including values too long for their column), then replace
+    the register in one transaction."""
     require_preparer(user, org.pk)
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / (Path(name).name or "register.xlsx")
-        if path.suffix.lower() != ".xlsx":
-            path = path.with_suffix(".xlsx")
-        path.write_bytes(data)
-        reg = read_workbook(path)
-    return replace_register(user, org, reg, source=Path(name).name)
+    clean = safe_name(name)
+    if not data:
+        raise ServiceError(_("the file is empty"))
+    if not safezip.is_zip(data[:4]):
+        raise ServiceError(_("%(name)s is not an XLSX workbook (its content is not a ZIP archive)")
+                           % {"name": repr(clean)})
+    try:
+        safezip.check_zip(data, max_members=WORKBOOK_MAX_MEMBERS, max_unzipped=WORKBOOK_MAX_UNZIPPED, max_depth=1)
+    except safezip.ArchiveError as exc:
+        raise ServiceError(archive_message(clean, exc)) from None
+    reg = read_workbook(io.BytesIO(data), source=clean, check=_fits)
+    return replace_register(user, org, reg, source=clean)
 
 
 def workbook_bytes(reg: Register) -> bytes:

@@ -22,6 +22,7 @@ from ccinspect.applicability import DateParseError, parse_date
 from ccinspect.continuity import MOMENT_TEXT, MOMENT_TEXT_EN, RegisterError
 from ccinspect.web.dashboard.views import _empty, _fig_json
 from ccinspect.web.inspections import services as isvc
+from ccinspect.web.inspections.evidence import UploadError, read_upload
 from ccinspect.web.inspections.models import DeductionRule
 from ccinspect.web.inspections.permissions import brokers_for, get_or_404, scoped
 
@@ -226,7 +227,10 @@ def import_view(request):
             messages.error(request, _("Choose a workbook to import."))
             return render(request, "continuity/import.html", ctx, status=400)
         try:
-            counts = svc.import_workbook(request.user, org, upload.read(), upload.name)
+            counts = svc.import_workbook(request.user, org, read_upload(upload), upload.name)
+        except UploadError as exc:
+            messages.error(request, str(exc))
+            return render(request, "continuity/import.html", ctx, status=400)
         except RegisterError as exc:
             return render(request, "continuity/import.html", ctx | {"problems": exc.problems, "name": upload.name},
                           status=400)

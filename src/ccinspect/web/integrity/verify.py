@@ -1,10 +1,17 @@
-"""`ccinspect verify`: walk the audit trail's hash chain and recompute every evidence file's SHA-256."""
+"""`ccinspect verify`: walk the audit trail's hash chain, recompute every evidence file's SHA-256, and list
+orphans: files in the evidence store that no record names (left by a crash between a file's write and its
+record's commit) and temporary files of interrupted writes. `--sweep-orphans` removes those older than a
+grace period, so a write whose record is about to be committed is never touched."""
 
 from __future__ import annotations
 
 import hashlib
+import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from django.conf import settings
 
 from ccinspect.web.accounts import chain
 from ccinspect.web.accounts.chain import Problem
@@ -17,6 +24,8 @@ class Report:
     evidence_files: int = 0
     head_hash: str = ""
     problems: list[Problem] = field(default_factory=list)
+    orphans: list[str] = field(default_factory=list)  # relative to MEDIA_ROOT; not problems of the data
+    swept: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -25,7 +34,8 @@ class Report:
     def as_dict(self) -> dict:
         return {"ok": self.ok, "audit_entries": self.audit_entries, "audit_head_hash": self.head_hash,
                 "evidence_records": self.evidence_records, "evidence_files": self.evidence_files,
-                "problems": [{"kind": p.kind, "id": p.id, "message": p.message} for p in self.problems]}
+                "problems": [{"kind": p.kind, "id": p.id, "message": p.message} for p in self.problems],
+                "orphans": self.orphans, "swept": self.swept}
 
 
 def verify_audit(report: Report, using: str = "default") -> None:
@@ -74,10 +84,55 @@ def verify_evidence(report: Report, using: str = "default") -> None:
                                            f"{ev.sha256})"))
 
 
-def verify(using: str = "default", *, audit: bool = True, evidence: bool = True) -> Report:
+GRACE_MINUTES = 60
+
+
+def find_orphans(using: str = "default", *, grace_minutes: float = GRACE_MINUTES) -> list[Path]:
+    """Files under MEDIA_ROOT no evidence record names, last modified more than `grace_minutes` ago
+    (a file being stored now, or just stored again, is younger: `evidence._write` touches a reused one)."""
+    from ccinspect.web.inspections.models import Evidence
+
+    root = Path(settings.MEDIA_ROOT)
+    if not root.is_dir():
+        return []
+    named = set(Evidence.objects.using(using).values_list("stored_path", flat=True).iterator(chunk_size=5000))
+    cutoff = time.time() - grace_minutes * 60
+    out = []
+    for dirpath, _dirs, files in os.walk(root):
+        for name in files:
+            p = Path(dirpath) / name
+            rel = p.relative_to(root).as_posix()
+            if rel in named:
+                continue
+            try:
+                if p.lstat().st_mtime > cutoff:
+                    continue
+            except FileNotFoundError:
+                continue
+            out.append(p)
+    return sorted(out)
+
+
+def verify_orphans(report: Report, using: str = "default", *, sweep: bool = False,
+                   grace_minutes: float = GRACE_MINUTES) -> None:
+    root = Path(settings.MEDIA_ROOT)
+    for p in find_orphans(using, grace_minutes=grace_minutes):
+        rel = p.relative_to(root).as_posix()
+        report.orphans.append(rel)
+        if sweep:
+            try:
+                p.unlink()
+            except FileNotFoundError:
+                pass
+            report.swept.append(rel)
+
+
+def verify(using: str = "default", *, audit: bool = True, evidence: bool = True, sweep_orphans: bool = False,
+           grace_minutes: float = GRACE_MINUTES) -> Report:
     report = Report()
     if audit:
         verify_audit(report, using)
     if evidence:
         verify_evidence(report, using)
+        verify_orphans(report, using, sweep=sweep_orphans, grace_minutes=grace_minutes)
     return report
