@@ -308,6 +308,15 @@ ZH.update({
 })
 
 
+# long lists a page at a time (issue 10, load)
+ZH.update({
+    "Pages": "分頁", "First page": "第一頁", "Previous page": "上一頁", "Next page": "下一頁", "Last page": "最末頁",
+    "Page %(n)s of %(pages)s · %(first)s–%(last)s of %(total)s":
+        "第 %(n)s 頁，共 %(pages)s 頁 · 第 %(first)s–%(last)s 筆，共 %(total)s 筆",
+    "All %(n)s open findings": "全部 %(n)s 項未結案缺失",
+})
+
+
 def _entries(text: str):
     for block in text.split("\n\n"):
         m = re.search(r'^msgid ((?:".*"\n?)+)msgstr ((?:".*"\n?)+)', block + "\n", re.M)

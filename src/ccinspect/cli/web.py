@@ -212,6 +212,7 @@ def register(app: typer.Typer) -> None:
     def serve(
         host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Option(8000, "--port"),
         workers: int = typer.Option(2, "--workers"),
+        threads: int = typer.Option(1, "--threads", help="threads per worker (more than 1: gunicorn's gthread)"),
         dev: bool = typer.Option(False, "--dev", help="Django's development server instead of gunicorn"),
     ) -> None:
         """Serve the web application (gunicorn + whitenoise; --dev for runserver)."""
@@ -228,4 +229,5 @@ def register(app: typer.Typer) -> None:
         sys.stdout.flush()
         # exec: gunicorn takes over this process, so Ctrl-C and kill reach it directly
         os.execve(gunicorn, [gunicorn, "ccinspect.web.wsgi:application", "--bind", f"{host}:{port}",
-                             "--workers", str(workers), "--access-logfile", "-"], env)
+                             "--workers", str(workers), "--threads", str(max(1, threads)),
+                             "--access-logfile", "-"], env)

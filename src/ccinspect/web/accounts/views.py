@@ -11,7 +11,6 @@ from django.contrib.auth import authenticate, login, logout, user_login_failed
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.password_validation import password_validators_help_texts
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.html import escape
@@ -22,6 +21,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from ccinspect.web.pagination import paginate
 
 from . import audit
 from .models import ApiToken, AuditEvent, Organisation, Role, User
@@ -233,8 +234,19 @@ def audit_view(request):
         qs = qs.filter(organisation_id=request.user.organisation_id)
     if request.GET.get("model"):
         qs = qs.filter(model=request.GET["model"])
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    page = paginate(request, qs)
+    for e in page:
+        e.change_rows = _change_rows(e.changes)
     return render(request, "accounts/audit.html", {"page": page})
+
+
+def _change_rows(changes) -> list[tuple]:
+    """(field, before, after) for the page. Not `changes.items` in the template: a change to a field named
+    "items" (the demo market's record) would be looked up as the key, and the page would fail."""
+    if not isinstance(changes, dict):
+        return [("", None, changes)]
+    return [(k, v[0], v[1]) if isinstance(v, list | tuple) and len(v) == 2 else (k, None, v)
+            for k, v in changes.items()]
 
 
 __all__ = ["audit_view", "can_manage_users", "login_view", "logout_view", "mfa_setup_view",

@@ -7,9 +7,9 @@ import datetime as dt
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse
+from django.http import FileResponse, HttpResponse
 from django.utils import timezone
-from ninja import File, Form, NinjaAPI, Schema, Status
+from ninja import File, Form, NinjaAPI, Query, Schema, Status
 from ninja.files import UploadedFile
 from ninja.security import HttpBearer
 
@@ -238,12 +238,37 @@ def broker_applicability(request, broker_id: int, as_of: str | None = None):
 
 # ---- inspections ----------------------------------------------------------------------------------------
 
+PAGE_SIZE, PAGE_MAX = 100, 1000
+
+
+def _window(request, response: HttpResponse, qs, limit: int, offset: int) -> list:
+    """One window of a long list (?limit=, ?offset=): the total in X-Total-Count, the next and previous
+    windows in a Link header (RFC 8288), so a client can walk them all."""
+    total = qs.count()
+    rows = list(qs[offset:offset + limit])
+    response["X-Total-Count"] = str(total)
+    params = request.GET.copy()
+    links = []
+    for rel, at in (("next", offset + limit), ("prev", max(0, offset - limit))):
+        if (rel == "next" and at < total) or (rel == "prev" and offset > 0):
+            params["offset"], params["limit"] = str(at), str(limit)
+            links.append(f'<{request.build_absolute_uri(request.path)}?{params.urlencode()}>; rel="{rel}"')
+    if links:
+        response["Link"] = ", ".join(links)
+    return rows
+
+
+Limit = Query(PAGE_SIZE, ge=1, le=PAGE_MAX, description=f"rows per window (default {PAGE_SIZE}, at most {PAGE_MAX})")
+Offset = Query(0, ge=0, description="rows to skip (X-Total-Count has the total, Link the next window)")
+
+
 @api.get("/inspections", response=list[InspectionOut], tags=["inspections"])
-def inspections(request, broker_id: int | None = None):
-    qs = inspections_for(request.auth)
+def inspections(request, response: HttpResponse, broker_id: int | None = None, limit: int = Limit,
+                offset: int = Offset):
+    qs = inspections_for(request.auth).order_by("-period_end", "unit", "id")
     if broker_id is not None:
         qs = qs.filter(organisation_id=broker_id)
-    return [_insp(i) for i in qs]
+    return [_insp(i) for i in _window(request, response, qs, limit, offset)]
 
 
 @api.post("/inspections", response={201: InspectionOut}, tags=["inspections"])
@@ -285,9 +310,11 @@ def inspection_results(request, inspection_id: int, body: ResultsIn):
 
 
 @api.get("/inspections/{inspection_id}/evidence", response=list[EvidenceOut], tags=["evidence"])
-def inspection_evidence(request, inspection_id: int):
+def inspection_evidence(request, response: HttpResponse, inspection_id: int, limit: int = Limit,
+                        offset: int = Offset):
     insp = get_or_404(inspections_for(request.auth), inspection_id)
-    return [_ev(e) for e in insp.evidence.select_related("uploaded_by")]
+    qs = insp.evidence.select_related("uploaded_by").order_by("-uploaded_at", "-id")
+    return [_ev(e) for e in _window(request, response, qs, limit, offset)]
 
 
 @api.get("/items/{item_id}", response=ItemOut, tags=["inspections"])
@@ -325,11 +352,11 @@ def evidence_download(request, evidence_id: int):
 # ---- findings -------------------------------------------------------------------------------------------
 
 @api.get("/findings", response=list[FindingOut], tags=["findings"])
-def findings(request, status: str | None = None):
-    qs = findings_for(request.auth)
+def findings(request, response: HttpResponse, status: str | None = None, limit: int = Limit, offset: int = Offset):
+    qs = findings_for(request.auth).order_by("status", "due_date", "id")
     if status:
         qs = qs.filter(status=status)
-    return [_finding(f) for f in qs]
+    return [_finding(f) for f in _window(request, response, qs, limit, offset)]
 
 
 @api.post("/items/{item_id}/findings", response={201: FindingOut}, tags=["findings"])

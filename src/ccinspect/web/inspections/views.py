@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Prefetch
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -15,10 +16,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from ccinspect.web.accounts.models import Role, User
+from ccinspect.web.pagination import paginate
 
 from . import services as svc
 from .evidence import UploadError, path_of
-from .models import ChecklistItem, DeductionRule, Finding, Inspection
+from .models import ChecklistItem, DeductionRule, Evidence, Finding, Inspection
 from .permissions import (
     brokers_for,
     evidence_for,
@@ -41,10 +43,10 @@ def _broker(request):
 @login_required
 @require_safe
 def inspection_list(request):
-    qs = inspections_for(request.user)
+    qs = inspections_for(request.user).order_by("-period_end", "unit", "id")  # a total order: stable pages
     if request.GET.get("broker"):
         qs = qs.filter(organisation_id=_broker(request).pk)
-    return render(request, "inspections/list.html", {"inspections": qs, "brokers": brokers_for(request.user)})
+    return render(request, "inspections/list.html", {"page": paginate(request, qs)})
 
 
 @login_required
@@ -80,7 +82,14 @@ def create(request):
     return redirect("inspection", pk=insp.pk)
 
 
+def _with_files(items):
+    """Checklist items with their evidence (and who uploaded it) and findings: one query per relation."""
+    return items.prefetch_related(Prefetch("evidence", queryset=Evidence.objects.select_related("uploaded_by")),
+                                  "findings")
+
+
 def _item_ctx(request, item):
+    item = _with_files(ChecklistItem.objects.select_related("inspection__organisation")).get(pk=item.pk)
     insp = item.inspection
     return {"item": item, "insp": insp,
             "can_edit": insp.editable and request.user.organisation_id == insp.organisation_id
@@ -90,12 +99,17 @@ def _item_ctx(request, item):
 @login_required
 @require_safe
 def detail(request, pk):
-    insp = get_or_404(inspections_for(request.user), pk)
-    items = list(insp.items.prefetch_related("evidence", "findings"))
+    insp = get_or_404(inspections_for(request.user).select_related("signed_off_by"), pk)
+    # one query per relation, whatever the number of items and files
+    items = list(_with_files(insp.items.all()))
+    counts = {k: 0 for k, _label in ChecklistItem.RESULTS}
+    for i in items:
+        if i.assessable:
+            counts[i.result] += 1
     can_edit = insp.editable and request.user.organisation_id == insp.organisation_id and request.user.can_prepare
     return render(request, "inspections/detail.html", {
         "insp": insp, "items": items, "can_edit": can_edit, "results": ChecklistItem.RESULTS,
-        "counts": insp.counts(),
+        "counts": counts,
         "can_review": insp.status == Inspection.SUBMITTED and request.user.organisation_id == insp.organisation_id
         and request.user.can_review,
     })
@@ -144,7 +158,6 @@ def item_evidence(request, pk, item_pk):
                              supersedes=supersedes)
         except (UploadError, svc.ServiceError) as exc:
             error = str(exc)
-    item.refresh_from_db()
     ctx = _item_ctx(request, item) | {"error": error}
     if request.headers.get("HX-Request"):
         return render(request, "inspections/_item.html", ctx)
@@ -214,7 +227,9 @@ def finding_list(request):
         qs = qs.exclude(status=Finding.CLOSED).filter(due_date__lt=timezone.localdate())
     elif status in {k for k, _l in Finding.STATUSES}:
         qs = qs.filter(status=status)
-    return render(request, "inspections/findings.html", {"findings": qs, "status": status or ""})
+    if request.GET.get("broker"):
+        qs = qs.filter(organisation_id=_broker(request).pk)
+    return render(request, "inspections/findings.html", {"page": paginate(request, qs), "status": status or ""})
 
 
 @login_required
@@ -250,7 +265,7 @@ def finding_detail(request, pk):
     f = get_or_404(findings_for(request.user), pk)
     mine = request.user.organisation_id == f.organisation_id
     return render(request, "inspections/finding.html", {
-        "f": f, "events": f.events.select_related("actor"), "evidence": f.evidence.all(),
+        "f": f, "events": f.events.select_related("actor"), "evidence": f.evidence.select_related("uploaded_by"),
         "users": User.objects.filter(organisation_id=f.organisation_id, is_active=True),
         "severities": DeductionRule.SEVERITIES,
         "can_edit": mine and request.user.can_prepare and f.status != Finding.CLOSED,

@@ -15,6 +15,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 from django.db.models import Count, Sum
+from django.utils import timezone
 
 from ccinspect.web.accounts.models import Organisation
 from ccinspect.web.inspections import services as isvc
@@ -196,4 +197,4 @@ def broker_detail(org: Organisation, lang: str = "zh") -> dict:
     open_f = Finding.objects.filter(organisation=org).exclude(status=Finding.CLOSED)
     return {"id": org.pk, "name": org.name, "tier": tier_of(org, dt.date.today()), "e_trading_share": _share(org),
             "capital": (org.profile or {}).get("capital"), "periods": rows, "open_findings": open_f.count(),
-            "overdue_findings": sum(1 for f in open_f if f.is_overdue)}
+            "overdue_findings": open_f.filter(due_date__lt=timezone.localdate()).count()}

@@ -10,9 +10,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from ccinspect.web.accounts.models import Organisation
+from ccinspect.web.dashboard.views import plot_json
 from ccinspect.web.incidents.services import incidents_for
 from ccinspect.web.inspections.models import Finding, Inspection
 from ccinspect.web.inspections.permissions import get_or_404
+from ccinspect.web.pagination import paginate
 
 from . import metrics as m
 from .permissions import regulator_only
@@ -26,10 +28,9 @@ def _lang() -> str:
 
 
 def _fig(fig, height=420) -> str:
-    fig.update_layout(margin={"l": 50, "r": 20, "t": 40, "b": 50}, height=height, template="plotly_white",
-                      font={"family": "Noto Sans CJK TC, Noto Sans TC, sans-serif"},
-                      legend={"orientation": "h", "y": -0.18})
-    return fig.to_json()
+    return plot_json(fig, margin={"l": 50, "r": 20, "t": 40, "b": 50}, height=height,
+                     font={"family": "Noto Sans CJK TC, Noto Sans TC, sans-serif"},
+                     legend={"orientation": "h", "y": -0.18})
 
 
 def _float(request, name, default):
@@ -150,6 +151,6 @@ def broker(request, pk):
     fig.update_layout(title=_("Deduction points per period"), xaxis={"type": "category"})
     return render(request, "regulator/broker.html", {
         "tab": "map", "org": org, "data": data, "fig": _fig(fig, 300),
-        "inspections": Inspection.objects.filter(organisation=org).order_by("-period_end", "unit")[:80],
+        "page": paginate(request, Inspection.objects.filter(organisation=org).order_by("-period_end", "unit", "id")),
         "findings": Finding.objects.filter(organisation=org).exclude(status=Finding.CLOSED).order_by("due_date")[:50],
         "incidents": incidents_for(request.user).filter(organisation=org)[:20]})
