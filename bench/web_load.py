@@ -501,6 +501,10 @@ def main() -> None:
         print(json.dumps(setup_users(*args.setup_users)))
         return
 
+    try:
+        import aiohttp  # noqa: F401, PLC0415
+    except ImportError:
+        raise SystemExit("bench/web_load.py needs aiohttp: .venv/bin/pip install -e '.[bench]'") from None
     work = Path(args.dir)
     work.mkdir(parents=True, exist_ok=True)
     db_url = args.pg.rstrip("/") + "/" + args.db
