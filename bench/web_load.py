@@ -412,8 +412,10 @@ class User:
         await asyncio.sleep(start_delay)
         jar = aiohttp.CookieJar(unsafe=True)  # cookies for 127.0.0.1
         timeout = aiohttp.ClientTimeout(total=60)
-        async with aiohttp.ClientSession(cookie_jar=jar, timeout=timeout,
-                                         connector=aiohttp.TCPConnector(limit=2)) as self.session:
+        # A browser keeps at most a few connections, and drops an idle one before the server does: gunicorn
+        # closes a connection idle for 2 s, and a request sent on it just then would be reset.
+        connector = aiohttp.TCPConnector(limit=2, keepalive_timeout=1.0)
+        async with aiohttp.ClientSession(cookie_jar=jar, timeout=timeout, connector=connector) as self.session:
             if not await self.login():
                 return
             actions, weights = zip(*self.mix(), strict=True)

@@ -49,6 +49,9 @@ class Inspection(models.Model):
         ordering = ["-period_end", "unit"]
         constraints = [models.UniqueConstraint(fields=["organisation", "occurrence_id"],
                                                name="one_inspection_per_occurrence")]
+        # the lists' order (a page of them is an index scan, not a sort of every inspection)
+        indexes = [models.Index(fields=["-period_end", "unit", "id"], name="insp_list_idx"),
+                   models.Index(fields=["organisation", "-period_end", "unit", "id"], name="insp_broker_list_idx")]
 
     def __str__(self) -> str:
         return f"{self.organisation} · {self.title}"
@@ -167,6 +170,8 @@ class Finding(models.Model):
 
     class Meta:
         ordering = ["status", "due_date", "id"]
+        indexes = [models.Index(fields=["status", "due_date", "id"], name="finding_list_idx"),
+                   models.Index(fields=["organisation", "status", "due_date", "id"], name="finding_broker_list_idx")]
 
     def __str__(self) -> str:
         return f"F-{self.pk} {self.ref_id} {self.title}"
