@@ -55,19 +55,19 @@ def test_pages_draw_under_the_policy(browser, live_server, settings):  # noqa: F
     settings.LANGUAGE_CODE = "zh-hant"
     svc.ensure_deduction_table()
     org = Organisation.objects.create(name="示範證券股份有限公司", profile={"capital": "120億", "internet_orders": True})
-    officer = make_user("officer", org, Role.SECURITY_OFFICER, "資安專責人員")
+    officer = make_user("demo-officer", org, Role.SECURITY_OFFICER, "資安專責人員")
     insp = svc.create_inspection(officer, org, "inspection:CC-18000:2025-05")
     csvc.replace_register(officer, org, demo_register(timezone.localdate()), source="continuity.yaml")
     reg = Organisation.objects.create(name="臺灣證券交易所", kind=Organisation.REGULATOR)
     make_user("inspector", reg, Role.REGULATOR, "查核人員")
     seed_market(timezone.localdate(), periods=2)
-    seed_incidents()
+    assert seed_incidents() == 3  # for demo-officer's broker, with clocks still running
     live = live_server.url
 
     ctx, page, console = _watched(browser)
     page.goto(f"{live}/accounts/login/")
     assert page.evaluate("window.__csp") == []  # the init script ran and the login page is clean
-    sign_in(page, live, "officer")
+    sign_in(page, live, "demo-officer")
     page.wait_for_selector("#chart-findings .main-svg")
     page.wait_for_selector("#chart-compliance .main-svg")
     page.hover("#chart-findings .main-svg")  # the mode bar draws (plotly adds its style rules then)
@@ -82,9 +82,7 @@ def test_pages_draw_under_the_policy(browser, live_server, settings):  # noqa: F
     _check(page, console, "inspection detail")
 
     page.goto(f"{live}/incidents/")
-    page.wait_for_selector("h1")
-    if page.locator(".clock[data-deadline]").count():
-        page.wait_for_selector(".clock[data-deadline] .live")  # clocks.js counts down
+    page.wait_for_selector(".clock[data-deadline] .live")  # clocks.js counts down
     _check(page, console, "incidents")
 
     page.goto(f"{live}/continuity/")
