@@ -228,8 +228,9 @@ if _RL_CACHE not in {"db", "locmem"}:
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     # The database cache holds a limit across gunicorn workers; migration security.0001 creates its table.
+    # Every write counts the rows (Django culls expired ones past MAX_ENTRIES), so keep the table small.
     "ratelimit": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "ccinspect_ratelimit",
-                  "OPTIONS": {"MAX_ENTRIES": 50000}} if _RL_CACHE == "db" else
+                  "OPTIONS": {"MAX_ENTRIES": 10000}} if _RL_CACHE == "db" else
                  {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "ratelimit"},
 }
 
