@@ -244,7 +244,8 @@ def test_api_requires_a_token(bworld):
         url = re.sub(r"\{(\w+)\}", "1", path)
         resp = client.get(url) if method == "get" else getattr(client, method)(url, "{}",
                                                                              content_type="application/json")
-        assert resp.status_code == 401, f"{method} {url}"
+        public = path.startswith("/api/catalog/")  # the regulation text (test_isolation.py)
+        assert resp.status_code == (404 if public and "{" in path else 200 if public else 401), f"{method} {url}"
     assert Client(HTTP_AUTHORIZATION="Bearer cci_wrong").get("/api/inspections").status_code == 401
 
 

@@ -4,11 +4,14 @@ and services as the pages. OpenAPI at /api/docs."""
 from __future__ import annotations
 
 import datetime as dt
+from functools import wraps
 from typing import Any
 
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, HttpResponse
+from django.http import FileResponse, HttpResponse, JsonResponse
 from django.utils import timezone
+from django.views.decorators.http import require_safe
 from ninja import File, Form, NinjaAPI, Query, Schema, Status
 from ninja.files import UploadedFile
 from ninja.security import HttpBearer
@@ -39,9 +42,26 @@ class TokenAuth(HttpBearer):
         return tok.user
 
 
+def signed_in(view):
+    """The docs page and the schema: read-only, for a signed-in user or a valid token (anonymous users reach
+    only the sign-in page and the public catalog)."""
+    safe = require_safe(view)
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.user.is_authenticated or TokenAuth()(request) is not None:
+            return safe(request, *args, **kwargs)
+        if request.path.endswith(".json"):
+            return JsonResponse({"detail": "Unauthorized"}, status=401)
+        return redirect_to_login(request.get_full_path())
+
+    return wrapper
+
+
 api = NinjaAPI(title="ccinspect API", version="1", auth=TokenAuth(), urls_namespace="api",
+               docs_decorator=signed_in,
                description="建立證券商資通安全檢查機制 — inspections, checklist items, evidence, findings; "
-                           "catalog and applicability read-only.")
+                           "catalog (public, no token) and applicability read-only.")
 
 
 @api.exception_handler(svc.ServiceError)
@@ -202,14 +222,15 @@ def _item(request, item_id: int) -> ChecklistItem:
 
 
 # ---- catalog and applicability (read-only) --------------------------------------------------------------
+# The catalog is the published regulation text: anonymous, like the sign-in page. Nothing else is.
 
-@api.get("/catalog/requirements", tags=["catalog"])
+@api.get("/catalog/requirements", tags=["catalog"], auth=None)
 def catalog_requirements(request, chapter: str | None = None):
     fv = svc.catalog().version("mechanism")
     return [r.to_dict() for r in fv.requirements if chapter is None or r.chapter == chapter]
 
 
-@api.get("/catalog/requirements/{ref_id}", tags=["catalog"])
+@api.get("/catalog/requirements/{ref_id}", tags=["catalog"], auth=None)
 def catalog_requirement(request, ref_id: str):
     fv = svc.catalog().version("mechanism")
     for r in fv.requirements:

@@ -58,8 +58,8 @@ def block_names():
             "normal": _("Normal")}
 
 
+@regulator_only  # outermost: anonymous goes to sign in, whatever the method
 @require_safe
-@regulator_only
 def risk_map(request):
     period, ps = _period(request)
     ctx = {"tab": "map", "periods": ps, "period": period, "tier": _tier(request), "names": block_names()}
@@ -93,8 +93,8 @@ def risk_map(request):
     return render(request, "regulator/map.html", ctx | {"data": data, "fig": _fig(fig, 520)})
 
 
+@regulator_only  # outermost: anonymous goes to sign in, whatever the method
 @require_safe
-@regulator_only
 def risk_now(request):
     period, ps = _period(request)
     ctx = {"tab": "now", "periods": ps, "period": period, "tier": _tier(request)}
@@ -115,8 +115,8 @@ def risk_now(request):
     return render(request, "regulator/now.html", ctx | {"data": data, "fig": _fig(fig, 120 + 34 * len(rows))})
 
 
+@regulator_only  # outermost: anonymous goes to sign in, whatever the method
 @require_safe
-@regulator_only
 def risk_trends(request):
     tier = _tier(request)
     data = m.trends(tier, _lang())
@@ -140,8 +140,8 @@ def risk_trends(request):
         "tiers_fig": _fig(tiers, 340)})
 
 
+@regulator_only  # outermost: anonymous goes to sign in, whatever the method
 @require_safe
-@regulator_only
 def broker(request, pk):
     org = get_or_404(Organisation.objects.filter(kind=Organisation.BROKER), pk)
     data = m.broker_detail(org, _lang())
