@@ -241,6 +241,9 @@ def test_archives_and_documents_within_the_limits_are_stored(world, item, client
     docx = h.zip_of([("[Content_Types].xml", h.CONTENT_TYPES), ("word/document.xml", b"<w:document/>" * 50)])
     for name, data, mime in [("logs.zip", h.nested(2), "application/zip"), ("memo.docx", docx, "application/zip"),
                              ("scan.pdf", h.pdf_with(b"/GoTo /D [0]"), "application/pdf"),
+                             # image bytes that happen to spell /JS are not a script (found by the crash test)
+                             ("photo.pdf", b"%PDF-1.7\n1 0 obj << /Subtype /Image /Length 12 >>\nstream\n\x00/JS "
+                              b"/Launch\xff\nendstream\nendobj\n%%EOF\n", "application/pdf"),
                              ("waf.log", b"GET /?q=<script>alert(1)</script> 403\n", "text/plain"),
                              ("shot.png", h.PNG, "image/png")]:
         status, error = _via(channel, client, world, item, name, data)

@@ -194,8 +194,10 @@ def check_archive(clean: str, data: bytes, ext: str = "") -> safezip.Summary:
 
 
 def _pdf_active(data: bytes) -> str | None:
-    """The first active-content name in the PDF (also inside Flate streams, inflated within a budget)."""
-    def scan(buf: bytes) -> str | None:
+    """The first active-content name in the PDF's objects: in the text between streams, and inside object
+    streams (/Type /ObjStm, inflated within a budget). Other streams (images, fonts, page content) are
+    binary or drawing operators, where the same bytes mean nothing, so they are not scanned."""
+    def scan(buf) -> str | None:
         for m in _PDF_NAME.finditer(buf):
             raw = m.group(1)
             if b"#" in raw:
@@ -204,23 +206,25 @@ def _pdf_active(data: bytes) -> str | None:
                 return raw.decode("latin-1")
         return None
 
-    found = scan(data)
-    if found:
-        return found
-    budget, view = 64 * 1024 * 1024, memoryview(data)
-    for m in _PDF_STREAM.finditer(data):
-        if budget <= 0:
-            break
-        end = data.find(b"endstream", m.end())
-        try:
-            out = zlib.decompressobj().decompress(view[m.end(): end if end > 0 else len(data)], budget)
-        except zlib.error:
-            continue
-        budget -= len(out)
-        found = scan(out)
-        if found:
+    budget, pos, view = 64 * 1024 * 1024, 0, memoryview(data)
+    while True:
+        m = _PDF_STREAM.search(data, pos)
+        head = data[pos: m.start() if m else len(data)]
+        found = scan(head)
+        if found or m is None:
             return found
-    return None
+        end = data.find(b"endstream", m.end())
+        end = len(data) if end < 0 else end
+        if b"/ObjStm" in head[head.rfind(b"obj"):] and budget > 0:
+            try:
+                out = zlib.decompressobj().decompress(view[m.end(): end], budget)
+            except zlib.error:
+                out = b""
+            budget -= len(out)
+            found = scan(out)
+            if found:
+                return found
+        pos = end + len(b"endstream")
 
 
 def classify(name: str, data: bytes) -> tuple[str, str]:
