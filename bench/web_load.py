@@ -521,7 +521,9 @@ def main() -> None:
                PYTHONPATH=str(ROOT / "src"))
     plan_file = work / "plan.json"
     print(f"database {db_url}; work dir {work}", flush=True)
-    if not args.reuse or not plan_file.exists():
+    if args.reuse and plan_file.exists():
+        run([CCINSPECT, "web", "migrate"], env, "ccinspect web migrate")  # the code may have new migrations
+    else:
         recreate_database(args.pg.rstrip("/") + "/postgres", args.db)
         run([CCINSPECT, "web", "migrate"], env, "ccinspect web migrate")
         run([CCINSPECT, "web", "seed-demo"], env, "ccinspect web seed-demo")

@@ -13,7 +13,7 @@ import plotly.io as pio
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
 from django.shortcuts import render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 from plotly.utils import PlotlyJSONEncoder
@@ -109,6 +109,38 @@ def broker_summary(org, today: dt.date) -> dict:
             "points": sum(f.deduction_points for f in open_f)}
 
 
+# The charts are drawn from their data alone: the same counts in the same language give the same JSON, so it is
+# built once (plotly spends some 10 ms on a figure) and the next dashboards with these numbers reuse it.
+@functools.lru_cache(maxsize=512)
+def _bar_json(lang: str, chapters: tuple, counts: tuple) -> str:
+    with translation.override(lang):
+        bar = go.Figure(go.Bar(x=list(chapters), y=list(counts), marker_color="#b3261e", text=list(counts),
+                               textposition="outside", cliponaxis=False,
+                               hovertemplate="%{x}: %{y}<extra></extra>"))
+        bar.update_layout(title=_("Open findings by chapter"), yaxis=count_axis(max(counts, default=0)),
+                          xaxis={"type": "category", "fixedrange": True},
+                          bargap=0.6 if len(chapters) <= 3 else 0.3)
+        if not chapters:
+            _empty(bar, _("No open findings"))
+        return _fig_json(bar)
+
+
+@functools.lru_cache(maxsize=512)
+def _line_json(lang: str, series: tuple) -> str:
+    with translation.override(lang):
+        line = go.Figure()
+        for chapter, pts in series:
+            line.add_trace(go.Scatter(x=[p[0].isoformat() for p in pts], y=[p[1] for p in pts],
+                                      mode="lines+markers", name=chapter,
+                                      hovertemplate="%{x|%Y-%m} · %{y}%<extra>" + chapter + "</extra>"))
+        line.update_layout(title=_("Compliance by chapter (%)"),
+                           yaxis={"range": [0, 105], "tickvals": [0, 25, 50, 75, 100], "fixedrange": True},
+                           xaxis=month_axis([p[0] for _c, pts in series for p in pts]))
+        if not series:
+            _empty(line, _("No assessed inspections yet"))
+        return _fig_json(line)
+
+
 def overview_rows(brokers, today: dt.date) -> list[dict]:
     """Per broker: inspections, open and overdue findings. Three queries, however many brokers."""
     n_insp = dict(Inspection.objects.filter(organisation__in=brokers).values("organisation_id")
@@ -135,22 +167,9 @@ def dashboard(request):
     s = broker_summary(org, timezone.localdate())
     chapters = sorted(s["by_chapter"])
     counts = [s["by_chapter"][c] for c in chapters]
-    bar = go.Figure(go.Bar(x=chapters, y=counts, marker_color="#b3261e", text=counts, textposition="outside",
-                           cliponaxis=False, hovertemplate="%{x}: %{y}<extra></extra>"))
-    bar.update_layout(title=_("Open findings by chapter"), yaxis=count_axis(max(counts, default=0)),
-                      xaxis={"type": "category", "fixedrange": True}, bargap=0.6 if len(chapters) <= 3 else 0.3)
-    if not chapters:
-        _empty(bar, _("No open findings"))
-    line = go.Figure()
-    series = sorted(svc.compliance_series(org).items())
-    for chapter, pts in series:
-        line.add_trace(go.Scatter(x=[p[0].isoformat() for p in pts], y=[p[1] for p in pts], mode="lines+markers",
-                                  name=chapter, hovertemplate="%{x|%Y-%m} · %{y}%<extra>" + chapter + "</extra>"))
-    line.update_layout(title=_("Compliance by chapter (%)"),
-                       yaxis={"range": [0, 105], "tickvals": [0, 25, 50, 75, 100], "fixedrange": True},
-                       xaxis=month_axis([p[0] for _c, pts in series for p in pts]))
-    if not series:
-        _empty(line, _("No assessed inspections yet"))
+    series = tuple((chapter, tuple(pts)) for chapter, pts in sorted(svc.compliance_series(org).items()))
+    lang = translation.get_language()
+    bar_json, line_json = _bar_json(lang, tuple(chapters), tuple(counts)), _line_json(lang, series)
     return render(request, "dashboard/broker.html", s | {
-        "bar_json": _fig_json(bar), "line_json": _fig_json(line), "brokers": brokers,
+        "bar_json": bar_json, "line_json": line_json, "brokers": brokers,
         "chart_data": json.dumps({c: s["by_chapter"][c] for c in chapters})})
