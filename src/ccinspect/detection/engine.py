@@ -25,6 +25,8 @@ from .rules import RuleSet
 from .state import State
 
 TAIPEI = ZoneInfo("Asia/Taipei")
+# What an address can look like (IPv4 dotted quad or IPv6); anything else is malformed.
+IP_SHAPE = r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*"
 SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
 ATTACK_KINDS = ("brute_force", "credential_stuffing", "password_spraying", "stuffing_campaign", "non_customer")
 
@@ -239,36 +241,49 @@ class Engine:
         state.load(con)
         self._has_history = state.loaded_accounts > 0
         self.on_progress("scan", 0.0)
+        # The one pass over the inputs. A row whose result or time is not valid gets failed = NULL:
+        # it is counted as malformed and dropped below. Country only feeds the history rules.
+        country = "max(country)" if state.enabled else "NULL::VARCHAR"
         self._run(
             con,
             f"""CREATE TEMP TABLE agg AS
-            SELECT account, ip, CASE result WHEN 'failure' THEN true WHEN 'success' THEN false END AS failed,
+            SELECT account, ip,
+                   CASE WHEN ts_ms IS NULL THEN NULL WHEN result = 'failure' THEN true WHEN result = 'success' THEN false END AS failed,
                    CASE WHEN result = 'failure' THEN ts_ms // 60000 END AS minute,
-                   count(*)::BIGINT AS n, (count(*) - count(ts_ms))::BIGINT AS n_nots,
-                   min(ts_ms) AS t0, max(ts_ms) AS t1, max(country) AS country
+                   count(*)::BIGINT AS n, min(ts_ms) AS t0, max(ts_ms) AS t1, {country} AS country
             FROM ({self._scan_sql(sources)})
             GROUP BY ALL""",
             "scan",
         )
         t_scan = time.perf_counter()
-        self._collect_problems(con, sources, problems)
-        # Rows whose time did not parse are dropped from their group (reported above).
-        con.execute("DELETE FROM agg WHERE account IS NULL OR ip IS NULL OR failed IS NULL OR n = n_nots")
-        con.execute("UPDATE agg SET n = n - n_nots WHERE n_nots > 0")
-        self._ensure_udf(con)
-
-        # Addresses: totals, shared gateways, allow list.
+        # Addresses: totals, malformed rows, impossible addresses (one pass over the aggregate).
         con.execute(
-            """CREATE TEMP TABLE ipstat AS
-            SELECT ip, coalesce(sum(n) FILTER (WHERE failed), 0) AS fails,
-                   coalesce(sum(n) FILTER (WHERE NOT failed), 0) AS succ,
-                   count(*) FILTER (WHERE NOT failed) AS succ_accounts
-            FROM agg GROUP BY ip"""
+            rf"""CREATE TEMP TABLE ipstat AS
+            SELECT ip, fails, succ, succ_accounts, t0, t1, malformed,
+                   ip IS NOT NULL AND NOT regexp_full_match(ip, '{IP_SHAPE}') AS bad
+            FROM (SELECT ip, coalesce(sum(n) FILTER (WHERE failed AND account IS NOT NULL), 0)::BIGINT AS fails,
+                         coalesce(sum(n) FILTER (WHERE NOT failed AND account IS NOT NULL), 0)::BIGINT AS succ,
+                         count(*) FILTER (WHERE NOT failed AND account IS NOT NULL) AS succ_accounts,
+                         min(t0) FILTER (WHERE failed IS NOT NULL AND account IS NOT NULL) AS t0,
+                         max(t1) FILTER (WHERE failed IS NOT NULL AND account IS NOT NULL) AS t1,
+                         coalesce(sum(n) FILTER (WHERE failed IS NULL OR account IS NULL), 0)::BIGINT AS malformed
+                  FROM agg GROUP BY ip)"""
         )
+        self._collect_problems(con, sources, problems)
+        self._ensure_udf(con)
         self._allowed(con, load_allow(allow))
         con.execute(f"CREATE TEMP TABLE shared AS SELECT ip FROM ipstat WHERE succ_accounts >= {shared_min}")
         con.execute("CREATE TEMP TABLE f AS SELECT account, ip, minute, n, t0, t1 FROM agg WHERE failed")
         con.execute("CREATE TEMP VIEW s AS SELECT account, ip, n, t0, t1, country FROM agg WHERE NOT failed")
+        # The successes the attack rules look at: those of accounts that failed somewhere (same-pair
+        # resolution, brute-force context) and those at non-shared addresses that failed (typos,
+        # takeovers). Carrier NAT successes of accounts that never failed are most of the aggregate.
+        con.execute(
+            """CREATE TEMP TABLE sx AS
+            SELECT account, ip, n, t0, t1 FROM agg
+            WHERE NOT failed AND (account IN (SELECT account FROM f)
+                                  OR ip IN (SELECT ip FROM ipstat WHERE fails > 0 AND ip NOT IN (SELECT ip FROM shared)))"""
+        )
 
         # Failure pairs not resolved by a success of the same pair, nor by a typo of an account
         # that then logged in from the same (non-shared) address.
@@ -280,17 +295,14 @@ class Engine:
         )
         con.execute(
             """CREATE TEMP TABLE up0 AS
-            WITH resolved AS (  -- inner join first, so the hash table is built on the small side
-              SELECT fp.ip, fp.account FROM fp JOIN s ON s.ip = fp.ip AND s.account = fp.account)
             SELECT fp.*, (c.account IS NOT NULL) AS customer
-            FROM fp ANTI JOIN resolved r ON r.ip = fp.ip AND r.account = fp.account
+            FROM fp ANTI JOIN sx ON sx.ip = fp.ip AND sx.account = fp.account
             LEFT JOIN cust c ON c.account = fp.account"""
         )
         d = self.rules.typo.max_edit_distance
         con.execute(
             f"""CREATE TEMP TABLE up AS
             WITH u AS (SELECT ip, account FROM up0 WHERE ip NOT IN (SELECT ip FROM shared)),
-            sx AS (SELECT ip, account FROM s WHERE ip IN (SELECT ip FROM u)),
             typo AS (SELECT DISTINCT u.ip, u.account FROM u JOIN sx ON sx.ip = u.ip
                      WHERE damerau_levenshtein(u.account, sx.account) <= {d})
             SELECT * FROM up0 ANTI JOIN typo USING (ip, account)"""
@@ -350,20 +362,16 @@ class Engine:
             seen.add((file, line))
             problems.add(file, line, col or "-", f"{etype}: {msg}")
         # Nulls and impossible addresses are not cast errors: find their lines with a plain scan.
-        con.execute(
-            r"""CREATE TEMP TABLE badip AS SELECT DISTINCT ip FROM agg
-                WHERE ip IS NOT NULL AND NOT regexp_full_match(ip, '\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*')"""
-        )
         n_bad = con.execute(
-            """SELECT coalesce(sum(CASE WHEN account IS NULL OR ip IS NULL OR failed IS NULL OR ip IN (SELECT ip FROM badip)
-                                        THEN n ELSE n_nots END), 0) FROM agg"""
+            "SELECT coalesce(sum(CASE WHEN bad OR ip IS NULL THEN fails + succ + malformed ELSE malformed END), 0) FROM ipstat"
         ).fetchone()[0]
         if n_bad:
-            bad_ips = {r[0] for r in con.execute("SELECT ip FROM badip").fetchall()}
+            bad_ips = {r[0] for r in con.execute("SELECT ip FROM ipstat WHERE bad").fetchall()}
             found = self._find_bad_lines(sources, bad_ips, problems, limit=problems.max_samples)
             if found < n_bad:  # lines beyond the sample are still counted
                 problems.add("(all inputs)", "-", "-", f"{n_bad - found} more rows with empty or invalid fields", n_bad - found)
-            con.execute("DELETE FROM agg WHERE ip IN (SELECT ip FROM badip)")
+            con.execute("DELETE FROM agg WHERE account IS NULL OR ip IS NULL OR failed IS NULL OR ip IN (SELECT ip FROM ipstat WHERE bad)")
+            con.execute("DELETE FROM ipstat WHERE ip IS NULL OR bad OR fails + succ = 0")
 
     def _find_bad_lines(self, sources, bad_ips: set[str], problems: Problems, limit: int) -> int:
         found = 0
@@ -472,7 +480,7 @@ class Engine:
         ).fetchall()
         succ = dict(
             con.execute(
-                "SELECT account, sum(n)::BIGINT FROM s WHERE account IN (SELECT account FROM bf_hit) GROUP BY account"
+                "SELECT account, sum(n)::BIGINT FROM sx WHERE account IN (SELECT account FROM bf_hit) GROUP BY account"
             ).fetchall()
         )
         by_acct: dict[str, list] = {}
@@ -674,11 +682,10 @@ class Engine:
     def _takeover(self, con) -> list[Alert]:
         rows = con.execute(
             """SELECT s.account, list(DISTINCT s.ip ORDER BY s.ip), sum(s.n)::BIGINT, min(s.t0), max(s.t1)
-               FROM s JOIN attackers a ON a.ip = s.ip
+               FROM sx s JOIN attackers a ON a.ip = s.ip
                WHERE s.ip NOT IN (SELECT ip FROM allowed) AND s.ip NOT IN (SELECT ip FROM shared)
                GROUP BY s.account ORDER BY s.account"""
         ).fetchall()
-        con.execute("CREATE TEMP TABLE taken AS SELECT s.account, s.ip FROM s JOIN attackers a ON a.ip = s.ip")
         return [
             self._alert(
                 "account_takeover",
@@ -708,7 +715,7 @@ class Engine:
             return
         bits = self.rules.rules.new_source.ipv6_prefix
         con.execute("CREATE OR REPLACE TEMP TABLE v6map (ip VARCHAR, prefix VARCHAR)")
-        ips = [r[0] for r in con.execute("SELECT DISTINCT ip FROM agg WHERE contains(ip, ':')").fetchall()]
+        ips = [r[0] for r in con.execute("SELECT ip FROM ipstat WHERE contains(ip, ':')").fetchall()]
         rows = []
         for ip in ips:
             try:
@@ -780,8 +787,8 @@ class Engine:
     # ---------------------------------------------------------------- outputs
     def _summary(self, con, sources, problems, alerts, notes, n_cust, state, t_start, t_scan) -> dict:
         tot = con.execute(
-            """SELECT coalesce(sum(n), 0)::BIGINT, coalesce(sum(n) FILTER (WHERE failed), 0)::BIGINT,
-                      count(DISTINCT account), count(DISTINCT ip), min(t0), max(t1) FROM agg"""
+            """SELECT coalesce(sum(fails + succ), 0)::BIGINT, coalesce(sum(fails), 0)::BIGINT,
+                      (SELECT count(DISTINCT account) FROM agg), count(*), min(t0), max(t1) FROM ipstat"""
         ).fetchone()
         nc = con.execute(
             """SELECT coalesce(sum(f.n), 0)::BIGINT, count(DISTINCT f.account), count(DISTINCT f.ip)
