@@ -152,7 +152,11 @@ class Site:
     def stop(self) -> None:
         if self.proc is not None:
             self.proc.terminate()
-            self.proc.wait(timeout=30)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:  # a worker still busy (a test failed before its kill)
+                self.kill()
+                return
             self.log.close()
             self.proc = None
 
@@ -174,8 +178,10 @@ class Site:
         """The import's transaction is open and has written: SQLite's rollback journal exists (PostgreSQL: a
         transaction of this database's, other than ours, is open)."""
         if self.sqlite is not None:
-            journal = Path(str(self.sqlite) + "-journal")
-            return journal.exists() and journal.stat().st_size > 0
+            try:
+                return Path(str(self.sqlite) + "-journal").stat().st_size > 0
+            except FileNotFoundError:  # no transaction, or one just committed
+                return False
         import psycopg
 
         with psycopg.connect(self.env["DATABASE_URL"], autocommit=True) as c:
