@@ -128,7 +128,7 @@ def test_evidence_limits_also_apply_to_the_api(world, item, client):
 
 import functools  # noqa: E402
 
-from hypothesis import HealthCheck, given  # noqa: E402
+from hypothesis import HealthCheck, event, given  # noqa: E402
 from hypothesis import settings as hsettings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
@@ -322,12 +322,22 @@ def _contents():
     return st.tuples(heads, st.binary(max_size=600)).map(lambda t: t[0] + t[1])
 
 
-@hsettings(max_examples=60, derandomize=True, database=None, deadline=None,
+def _matched():
+    """A name whose extension fits the content, after any name bytes: the cases that should be stored."""
+    kinds = st.sampled_from([(b".txt", b""), (b".log", b""), (b".pdf", h.PDF), (b".png", h.PNG), (b".gif", b"GIF89a"),
+                             (b".zip", h.zip_of([("a.txt", b"hello")])), (b"", b"")])
+    tails = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), min_size=1,
+                    max_size=200).map(lambda t: t.encode())
+    return st.tuples(_names(), kinds, tails).map(lambda t: (t[0] + t[1][0], t[1][1] + t[2]))
+
+
+@hsettings(max_examples=80, derandomize=True, database=None, deadline=None,
            suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(name=_names(), content=_contents(), api=st.booleans())
-def test_any_name_and_content_is_stored_safely_or_refused_cleanly(world, item, client, name, content, api):
+@given(pair=st.one_of(st.tuples(_names(), _contents()), _matched()), api=st.booleans())
+def test_any_name_and_content_is_stored_safely_or_refused_cleanly(world, item, client, pair, api):
     """Raw multipart bodies (the name as any bytes): stored under MEDIA_ROOT with a safe name and the right
     SHA-256, or refused with a message and nothing stored. Never a server error."""
+    name, content = pair
     before_ids = set(Evidence.objects.values_list("pk", flat=True))
     before_files = h.files_under(settings.MEDIA_ROOT)
     body, ctype = h.multipart({"note": "n"}, "file", name, content)
@@ -347,9 +357,11 @@ def test_any_name_and_content_is_stored_safely_or_refused_cleanly(world, item, c
         message = text.split('role="alert">', 1)[1].split("</p>")[0] if refused else ""
     new = Evidence.objects.exclude(pk__in=before_ids)
     if refused:
+        event("refused")
         assert message.strip(), "a refusal says why"
         assert not new.exists() and h.files_under(settings.MEDIA_ROOT) == before_files
         return
+    event("stored")
     ev = new.get()
     assert ev.sha256 == hashlib.sha256(content).hexdigest() and ev.size == len(content)
     stored = path_of(ev)
