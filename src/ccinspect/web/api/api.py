@@ -58,10 +58,35 @@ def signed_in(view):
     return wrapper
 
 
-api = NinjaAPI(title="ccinspect API", version="1", auth=TokenAuth(), urls_namespace="api",
-               docs_decorator=signed_in,
-               description="建立證券商資通安全檢查機制 — inspections, checklist items, evidence, findings; "
-                           "catalog (public, no token) and applicability read-only.")
+_DETAIL = {"type": "object", "properties": {"detail": {"type": "string"}}, "required": ["detail"]}
+_INVALID = {"type": "object", "required": ["detail"],  # django-ninja's validation errors
+            "properties": {"detail": {"type": "array", "items": {"type": "object"}}}}
+_ERRORS = {"400": ("Bad input: the message says what and where", _DETAIL),
+           "401": ("No valid token", _DETAIL),
+           "403": ("Your role may not do this", _DETAIL),
+           "404": ("No such object in your broker(s)", _DETAIL),
+           "422": ("A parameter or the body does not have the documented shape", _INVALID)}
+
+
+class CcinspectAPI(NinjaAPI):
+    def get_openapi_schema(self, **kwargs):
+        """The schema documents the error responses too (docs/web.md, Errors), so a client (and
+        tests/web/test_api_fuzz.py) can check every response against it, not only the successes."""
+        schema = super().get_openapi_schema(**kwargs)
+        for ops in schema["paths"].values():
+            for op in ops.values():
+                codes = ["400", "403", "404", "422"] + (["401"] if op.get("security") else [])
+                for code in sorted(codes):
+                    text, body = _ERRORS[code]
+                    op["responses"].setdefault(code, {"description": text,
+                                                      "content": {"application/json": {"schema": body}}})
+        return schema
+
+
+api = CcinspectAPI(title="ccinspect API", version="1", auth=TokenAuth(), urls_namespace="api",
+                   docs_decorator=signed_in,
+                   description="建立證券商資通安全檢查機制 — inspections, checklist items, evidence, findings; "
+                               "catalog (public, no token) and applicability read-only.")
 
 
 @api.exception_handler(svc.ServiceError)
@@ -280,7 +305,9 @@ def _window(request, response: HttpResponse, qs, limit: int, offset: int) -> lis
 
 
 Limit = Query(PAGE_SIZE, ge=1, le=PAGE_MAX, description=f"rows per window (default {PAGE_SIZE}, at most {PAGE_MAX})")
-Offset = Query(0, ge=0, description="rows to skip (X-Total-Count has the total, Link the next window)")
+# bounded: a larger OFFSET overflows the database's integer (a 500 found by test_api_fuzz.py)
+OFFSET_MAX = 2**31 - 1
+Offset = Query(0, ge=0, le=OFFSET_MAX, description="rows to skip (X-Total-Count has the total, Link the next window)")
 
 
 @api.get("/inspections", response=list[InspectionOut], tags=["inspections"])
