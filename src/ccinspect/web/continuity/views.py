@@ -16,7 +16,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from ccinspect.applicability import DateParseError, parse_date
 from ccinspect.continuity import MOMENT_TEXT, MOMENT_TEXT_EN, RegisterError
@@ -161,6 +161,7 @@ def _records_ctx(request, org, kind, form=None, row=None) -> dict:
 
 
 @login_required
+@require_http_methods(["GET", "HEAD", "POST"])
 def records(request, kind):
     kind = _kind(kind)
     if request.method == "POST":
@@ -181,6 +182,7 @@ def records(request, kind):
 
 
 @login_required
+@require_http_methods(["GET", "HEAD", "POST"])
 def record(request, kind, pk):
     kind = _kind(kind)
     row = get_or_404(scoped(MODELS[kind].objects.all(), request.user), pk)
@@ -218,6 +220,7 @@ def record_delete(request, kind, pk):
 
 
 @login_required
+@require_http_methods(["GET", "HEAD", "POST"])
 def import_view(request):
     org = _own(request)
     ctx = {"org": org, "kinds": KIND_LABELS, "nav_active": "continuity"}

@@ -9,7 +9,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from ccinspect.web.accounts.models import User
 from ccinspect.web.continuity.services import system_choices
@@ -71,6 +71,7 @@ def _own_org(request):
 
 
 @login_required
+@require_http_methods(["GET", "HEAD", "POST"])
 def incident_new(request):
     org = _own_org(request)
     if request.method == "POST":

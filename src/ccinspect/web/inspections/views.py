@@ -13,7 +13,7 @@ from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from ccinspect.web.accounts.models import Role, User
 from ccinspect.web.pagination import paginate
@@ -301,6 +301,7 @@ def finding_action(request, pk, action):
 
 
 @login_required
+@require_http_methods(["GET", "HEAD", "POST"])
 def deductions(request):
     if request.method == "POST":
         if request.user.role != Role.SITE_ADMIN:
@@ -330,5 +331,6 @@ def deductions(request):
                                                            "editable": request.user.role == Role.SITE_ADMIN})
 
 
+@require_safe
 def healthz(request):
     return HttpResponse("ok", content_type="text/plain")
