@@ -147,6 +147,20 @@ def run(cmd: list[str], env: dict, what: str) -> str:
     return p.stdout
 
 
+def group_cpu(pgid: int) -> float:
+    """CPU seconds (user + system) used so far by the processes of a process group: gunicorn's master and
+    workers, which the bench starts in a session of their own."""
+    total, tick = 0.0, os.sysconf("SC_CLK_TCK")
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # the process has ended
+        if int(fields[2]) == pgid:
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
 def wait_ready(url: str, proc: subprocess.Popen, timeout: float = 60) -> None:
     import urllib.request  # noqa: PLC0415
 
@@ -549,7 +563,9 @@ def main() -> None:
               f"measuring {args.duration:.0f} s after {args.ramp:.0f} s sign-in and {args.warmup:.0f} s warm-up",
               flush=True)
         load0 = Path("/proc/loadavg").read_text().split()[:3]
+        cpu0, own0, t0 = group_cpu(server.pid), time.process_time(), time.monotonic()
         stats = asyncio.run(drive(plan, base, args.duration, args.warmup, args.ramp, think, args.seed))
+        cpu1, own1, t1 = group_cpu(server.pid), time.process_time(), time.monotonic()
         load1 = Path("/proc/loadavg").read_text().split()[:3]
     finally:
         os.killpg(server.pid, signal.SIGTERM)  # gunicorn's master and workers: the session it started
@@ -560,6 +576,9 @@ def main() -> None:
         log.close()
     ok = report(stats, args.target_ms, args.write_target_ms)
     print(f"load average (1, 5, 15 min) before: {' '.join(load0)}, after: {' '.join(load1)}; {os.cpu_count()} CPUs")
+    print(f"CPU used over the {t1 - t0:.0f} s run (sign-in included): gunicorn {cpu1 - cpu0:.0f} s "
+          f"({(cpu1 - cpu0) / (t1 - t0):.2f} cores), this client {own1 - own0:.0f} s ({(own1 - own0) / (t1 - t0):.2f} "
+          f"cores); PostgreSQL not counted")
     print("targets met" if ok else "TARGET MISSED")
     sys.exit(0 if ok else 1)
 
