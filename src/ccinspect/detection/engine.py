@@ -137,6 +137,9 @@ class Engine:
         con.execute(f"SET memory_limit='{self.memory_limit}'")
         con.execute(f"SET temp_directory='{_q(tmp)}'")
         con.execute("SET preserve_insertion_order=false")
+        # A throwaway in-memory database: an automatic checkpoint only compresses tables about to
+        # be dropped (0.2 s at 1M events).
+        con.execute("SET checkpoint_threshold='1TB'")
         if self.threads:
             con.execute(f"SET threads={int(self.threads)}")
         return con
@@ -414,12 +417,15 @@ class Engine:
         if v4:
             con.execute("CREATE TEMP TABLE allow4 (lo BIGINT, hi BIGINT)")
             _insert(con, "allow4", [lo for lo, _ in v4], [hi for _, hi in v4], types=("BIGINT", "BIGINT"))
+            # Only addresses starting with a listed first octet are converted to numbers.
+            octets = sorted({o for lo, hi in v4 for o in range(lo >> 24, (hi >> 24) + 1)})
+            prefix = " OR ".join(f"starts_with(ip, '{o}.')" for o in octets)
             con.execute(
-                r"""INSERT INTO allowed
+                rf"""INSERT INTO allowed
                 SELECT DISTINCT i.ip FROM (
                   SELECT ip, (split_part(ip, '.', 1)::BIGINT << 24) + (split_part(ip, '.', 2)::BIGINT << 16)
                            + (split_part(ip, '.', 3)::BIGINT << 8) + split_part(ip, '.', 4)::BIGINT AS x
-                  FROM ipstat WHERE regexp_full_match(ip, '\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}')) i
+                  FROM ipstat WHERE ({prefix}) AND regexp_full_match(ip, '\d{{1,3}}\.\d{{1,3}}\.\d{{1,3}}\.\d{{1,3}}')) i
                 JOIN allow4 a ON i.x BETWEEN a.lo AND a.hi"""
             )
         if v6:
