@@ -10,22 +10,15 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from ccinspect.applicability import (
-    DateParseError,
-    ProfileError,
-    dual,
-    evaluate,
-    load_profile,
-    parse_date,
-    profile_from_mapping,
-)
-from ccinspect.applicability.calendar import build_calendar, to_ics
-from ccinspect.applicability.engine import ApplicabilityError
-
 from .common import Fmt, Lang, console, emit_json, fail
+
+# The applicability engine (catalog, pydantic models) is imported inside the commands, so that
+# other commands (`ccinspect logins scan` on a daily timer) do not pay for it at start-up.
 
 
 def _profile(profile: Path | None, overrides: dict):
+    from ccinspect.applicability import ProfileError, load_profile, profile_from_mapping
+
     overrides = {k: v for k, v in overrides.items() if v is not None}
     try:
         if profile:
@@ -39,6 +32,8 @@ def _profile(profile: Path | None, overrides: dict):
 
 
 def _date(value: str | None, field: str) -> dt.date:
+    from ccinspect.applicability import DateParseError, parse_date
+
     try:
         return parse_date(value, field=field) if value else dt.date.today()
     except DateParseError as exc:
@@ -73,6 +68,9 @@ def register(app: typer.Typer) -> None:
         fmt: Fmt = typer.Option(Fmt.table, "--format"),
     ) -> None:
         """Which requirements bind this broker on a date, which are coming, and its tier duties."""
+        from ccinspect.applicability import dual, evaluate
+        from ccinspect.applicability.engine import ApplicabilityError
+
         prof = _profile(profile, {
             "capital": capital, "name": name, "internet_orders": internet_orders,
             "securities_brokerage": securities_brokerage, "api_ordering": api_ordering,
@@ -132,6 +130,10 @@ def register(app: typer.Typer) -> None:
         fmt: CalFmt = typer.Option(CalFmt.table, "--format"),
     ) -> None:
         """Every inspection and dated duty in a date range, with due dates and the ref_ids each serves."""
+        from ccinspect.applicability import dual
+        from ccinspect.applicability.calendar import build_calendar, to_ics
+        from ccinspect.applicability.engine import ApplicabilityError
+
         prof = _profile(profile, {"capital": capital, "internet_orders": internet_orders})
         start, end = _date(from_, "--from"), _date(to, "--to")
         if end < start:

@@ -9,17 +9,17 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from ccinspect.applicability.dates import DateParseError, dual, parse_date
-from ccinspect.catalog import load_catalog
-from ccinspect.catalog.diff import diff_versions, inline_diff
-from ccinspect.catalog.export import select_versions, to_csv, to_json, to_xlsx, write_oscal
-
 from .common import Fmt, Lang, console, emit_json, fail
+
+# The catalog (pydantic models, YAML) is imported inside the commands, so that other commands do
+# not pay for it at start-up.
 
 app = typer.Typer(help="The regulation catalog: list, show, diff, export.", no_args_is_help=True)
 
 
 def _cat():
+    from ccinspect.catalog import load_catalog
+
     return load_catalog()
 
 
@@ -71,6 +71,8 @@ def show(
     fmt: Fmt = typer.Option(Fmt.table, "--format"),
 ) -> None:
     """One requirement: both languages, cadence, applicability, dates, tier duties, focus points, history."""
+    from ccinspect.applicability.dates import dual
+
     cat = _cat()
     try:
         r = cat.version(framework, version).get(ref_id) if framework else cat.find(ref_id, version)
@@ -134,6 +136,8 @@ def diff(
     fmt: Fmt = typer.Option(Fmt.table, "--format"),
 ) -> None:
     """What an amendment added, removed or reworded."""
+    from ccinspect.catalog.diff import diff_versions, inline_diff
+
     cat = _cat()
     try:
         old, new = cat.version(framework, from_), cat.version(framework, to)
@@ -182,6 +186,9 @@ def export(
     as_of: str = typer.Option(None, "--as-of", help="OSCAL tier profiles: date (default today)"),
 ) -> None:
     """Export requirements as JSON, CSV, XLSX, or OSCAL catalogs with a profile per tier."""
+    from ccinspect.applicability.dates import DateParseError, parse_date
+    from ccinspect.catalog.export import select_versions, to_csv, to_json, to_xlsx, write_oscal
+
     cat = _cat()
     try:
         versions = select_versions(cat, framework, version)

@@ -4,29 +4,25 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
 
-from ccinspect.applicability import DateParseError, ProfileError, dual, load_profile, parse_date
-from ccinspect.continuity import (
-    Register,
-    RegisterError,
-    amendment,
-    default_rules,
-    evaluate,
-    import_workbook,
-    load_register,
-    write_workbook,
-)
-
 from .common import Fmt, Lang, console, emit_json, fail
+
+# The register engine (openpyxl, the catalog) is imported inside the commands, so that other
+# commands do not pay for it at start-up.
+if TYPE_CHECKING:
+    from ccinspect.continuity import Register
 
 app = typer.Typer(help="營運持續管理 (CC-20000): the business continuity register, its gaps and the amendment.",
                   no_args_is_help=True)
 
 
 def _register(path: Path) -> Register:
+    from ccinspect.continuity import RegisterError, load_register
+
     try:
         return load_register(path)
     except RegisterError as exc:
@@ -66,6 +62,9 @@ def status(
     fail_on_gaps: bool = typer.Option(False, "--fail-on-gaps", help="exit 1 when there is a gap now"),
 ) -> None:
     """Every gap of the register with the CC-20000 clause it breaks (both versions where the amendment changed it)."""
+    from ccinspect.applicability import DateParseError, ProfileError, load_profile, parse_date
+    from ccinspect.continuity import evaluate
+
     if db == (data is not None):
         fail("give either --data DIR or --db --broker NAME|ID")
     if not db and profile is None:
@@ -90,6 +89,8 @@ def status(
 
 
 def _print_status(st, en: bool) -> None:
+    from ccinspect.applicability import dual
+
     console.rule(f"[bold]{st.broker}[/] — tier {st.tier} — as of {dual(st.as_of)} — internal-control "
                  f"{st.framework_version}")
     for title, gaps in ((("gaps now" if en else "目前缺失"), st.gaps),
@@ -138,6 +139,8 @@ def _print_status(st, en: bool) -> None:
 @app.command("template")
 def template(out: Path = typer.Argument(..., help="the XLSX file to write")) -> None:
     """An empty register workbook: one sheet per record kind, header row, data validation."""
+    from ccinspect.continuity import Register, write_workbook
+
     write_workbook(Register(), out)
     console.print(f"wrote {out}")
 
@@ -148,6 +151,8 @@ def import_(
     data: Path = typer.Option(..., "--data", help="data directory; continuity.yaml is (re)written there"),
 ) -> None:
     """Validate the whole workbook, then write DIR/continuity.yaml atomically; nothing is written on error."""
+    from ccinspect.continuity import RegisterError, import_workbook
+
     try:
         reg, path = import_workbook(xlsx, data)
     except RegisterError as exc:
@@ -162,6 +167,8 @@ def export(
     out: Path = typer.Argument(..., help="the XLSX file to write"),
 ) -> None:
     """The register as a workbook in the template's format."""
+    from ccinspect.continuity import write_workbook
+
     write_workbook(_register(data), out)
     console.print(f"wrote {out}")
 
@@ -172,6 +179,8 @@ def amendment_(
     lang: Lang = typer.Option(Lang.zh, "--lang"),
 ) -> None:
     """Before/after text of each clause of CC-20000 the amendment changed, from the catalog's versions."""
+    from ccinspect.continuity import amendment
+
     changes = amendment()
     if fmt == Fmt.json:
         emit_json([c.to_dict() for c in changes])
@@ -195,6 +204,8 @@ def amendment_(
 @app.command("rules")
 def rules_(fmt: Fmt = typer.Option(Fmt.table, "--format"), lang: Lang = typer.Option(Lang.zh, "--lang")) -> None:
     """The gap rules and the CC-20000 clauses each serves."""
+    from ccinspect.continuity import default_rules
+
     rs = default_rules()
     if fmt == Fmt.json:
         emit_json([r.model_dump() | {"clauses": [c.to_dict() for c in rs.clauses(r.id)]} for r in rs])

@@ -11,7 +11,6 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from ccinspect.detection.adapters import FORMATS, InputError
-from ccinspect.detection.report import alerts_csv, to_json
 from ccinspect.detection.rules import RulesError
 
 from .common import console, err_console, fail
@@ -54,6 +53,7 @@ def scan(
 ) -> None:
     """Scan login logs for brute force, credential stuffing, spraying and takeovers."""
     from ccinspect.detection.pipeline import scan_files  # noqa: PLC0415 - keeps `--help` fast
+    from ccinspect.detection.report import alerts_csv, to_json  # noqa: PLC0415
 
     if input_format not in FORMATS:
         fail(f"--input-format must be one of {', '.join(FORMATS)}")
