@@ -382,3 +382,31 @@ def test_list_pages_read_an_index_in_their_order(world):
         plan = _plan(qs)
         assert index in plan, (index, plan)
         assert "TEMP B-TREE FOR ORDER BY" not in plan and "Sort" not in plan.split(index)[0], plan
+
+
+def _chart(html: str, name: str) -> dict:
+    import json
+
+    raw = re.search(rf'<script id="{name}" type="application/json">(.*?)</script>', html, re.S)[1]
+    return json.loads(json.loads(raw))
+
+
+def test_remembered_charts_follow_the_data_and_the_language(world):
+    """The charts are remembered per (chart, language, numbers): new findings redraw them, and the other
+    language gets its own titles."""
+    w = world
+    c = login_client(Client(), w.regulator)
+    add_inspections(w.a, 2, officer=w.officer, deficient_every=1)
+    before = _chart(c.get("/regulator/").content.decode(), "map-data")
+    points = {n: y for tr in before["data"] for n, y in zip(tr["text"], tr["y"], strict=True)}
+    assert points["Broker A"] == 6.0  # two medium findings, 3 points each
+    add_inspections(w.a, 1, officer=w.officer, deficient_every=1)
+    after = _chart(c.get("/regulator/").content.decode(), "map-data")
+    assert {n: y for tr in after["data"] for n, y in zip(tr["text"], tr["y"], strict=True)}["Broker A"] == 9.0
+    bar = _chart(login_client(Client(), w.officer).get("/dashboard/").content.decode(), "bar-data")
+    c_zh = login_client(Client(), w.officer)
+    c_zh.cookies["django_language"] = "zh-hant"
+    bar_zh = _chart(c_zh.get("/dashboard/").content.decode(), "bar-data")
+    assert bar["data"] == bar_zh["data"]
+    assert bar["layout"]["title"]["text"] == "Open findings by chapter"
+    assert bar_zh["layout"]["title"]["text"] == "各章節未結案缺失"

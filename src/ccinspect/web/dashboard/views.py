@@ -6,7 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
-from collections import Counter
+import threading
+from collections import Counter, OrderedDict
 
 import plotly.graph_objects as go
 import plotly.io as pio
@@ -71,6 +72,26 @@ def plot_json(fig, **layout) -> str:
     data = fig.to_plotly_json()
     data["layout"]["template"] = _template("plotly_white")
     return json.dumps(data, cls=PlotlyJSONEncoder)
+
+
+_PLOTS: OrderedDict[tuple, str] = OrderedDict()
+_PLOTS_LOCK = threading.Lock()
+
+
+def cached_plot(name: str, data, build) -> str:
+    """The JSON of a chart that `build()` draws from `data` alone, remembered per (chart, language, data): the
+    next page with the same numbers reuses it (plotly spends tens of ms on a figure with shapes and traces)."""
+    key = (name, translation.get_language(), json.dumps(data, sort_keys=True, default=str))
+    with _PLOTS_LOCK:
+        if key in _PLOTS:
+            _PLOTS.move_to_end(key)
+            return _PLOTS[key]
+    out = build()
+    with _PLOTS_LOCK:
+        _PLOTS[key] = out
+        while len(_PLOTS) > 256:
+            _PLOTS.popitem(last=False)
+    return out
 
 
 def _fig_json(fig) -> str:

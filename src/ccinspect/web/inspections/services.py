@@ -69,17 +69,22 @@ def inspectable(org: Organisation, occs) -> set[str]:
     """The ids of the inspection occurrences with something to inspect: some assessable requirement of the
     unit applies to the broker on the period's last day (the calendar lists every unit; create_inspection
     refuses the others, and nobody can be overdue on them)."""
+    units = tuple((o.id, o.period_end or o.due, o.ref_ids) for o in occs if o.kind == "inspection")
+    return set(_inspectable(org.name, _profile_key(org), units))
+
+
+@lru_cache(maxsize=256)
+def _inspectable(name: str, profile_json: str, units: tuple) -> frozenset:
+    """Pure as well; every dashboard asks it for the year of its calendar."""
+    org = Organisation(name=name, profile=json.loads(profile_json))
     by_day: dict[dt.date, list] = {}
     out = set()
-    for o in occs:
-        if o.kind != "inspection":
-            continue
-        as_of = o.period_end or o.due
+    for occ_id, as_of, ref_ids in units:
         if as_of not in by_day:
             by_day[as_of] = [e.ref_id for e in applicability(org, as_of).applicable if e.requirement.assessable]
-        if any(_in_unit(ref, o.ref_ids) for ref in by_day[as_of]):
-            out.add(o.id)
-    return out
+        if any(_in_unit(ref, ref_ids) for ref in by_day[as_of]):
+            out.add(occ_id)
+    return frozenset(out)
 
 
 def _cadence_of(occ_id: str) -> str:
