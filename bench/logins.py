@@ -4,11 +4,13 @@ For each size N: generate N events with planted attacks (synth.py), then measure
 process, wall time and peak memory (the child's max RSS) of
   - ccinspect: `ccinspect logins scan events.csv --customers … --allow … --format json`
     (adapters, DuckDB scan, all rules, JSON output and SHA-256 of the input included);
-  - floor: DuckDB `SELECT count(*) FROM read_csv('events.csv')`;
+  - floor: DuckDB `SELECT count(*)` over the very `read_csv(...)` call the engine scans with
+    (engine.csv_readers: same file, same options, no sniffing), in a process that imports only duckdb;
   - fail2ban: `fail2ban-regex auth.log sshd` (Debian's fail2ban) on the same events written as
     OpenSSH syslog; above --fail2ban-max lines it runs on the first lines only and its rate is
     reported (it is linear in lines).
-Also prints attacker-address recall and precision of that run.
+Also prints attacker-address recall and precision of that run, and the 1-minute load average
+before each measurement (the machine is shared: compare ccinspect with the floor of the same run).
 
     .venv/bin/python bench/logins.py --sizes 1000000,10000000 [--dir /var/tmp/ccinspect-bench]
 """
@@ -27,6 +29,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable
 CCINSPECT = str(Path(PY).parent / "ccinspect")
+
+
+def load() -> float:
+    return float(Path("/proc/loadavg").read_text().split()[0])
 
 
 def measure(cmd: list[str], stdout=subprocess.DEVNULL) -> tuple[float, float, int]:
@@ -74,6 +80,8 @@ def main() -> None:
     root = Path(args.dir)
     root.mkdir(parents=True, exist_ok=True)
     sys.path.insert(0, str(ROOT / "src"))
+    from ccinspect.detection.adapters.canonical import csv_source  # noqa: PLC0415
+    from ccinspect.detection.engine import csv_readers  # noqa: PLC0415
     from ccinspect.detection.synth import to_sshd_syslog  # noqa: PLC0415
 
     results = []
@@ -83,12 +91,15 @@ def main() -> None:
         events = d / "events.csv"
         lines = sum(1 for _ in events.open("rb")) - 1
         size_mb = events.stat().st_size / 1e6
-        floor_code = f"import duckdb; duckdb.sql(\"SELECT count(*) FROM read_csv('{events}')\").fetchall()"
-        floor_t, floor_m = best([PY, "-c", floor_code], args.repeat)
+        [(_, reader)] = csv_readers([csv_source(events)])
+        floor_code = "import duckdb, sys; duckdb.connect().execute(sys.argv[1]).fetchall()"
+        load_floor = load()
+        floor_t, floor_m = best([PY, "-c", floor_code, f"SELECT count(*) FROM {reader}"], args.repeat)
         out = d / "scan.json"
         cmd = [CCINSPECT, "logins", "scan", str(events), "--customers", str(d / "roster.csv"),
                "--allow", str(d / "allow.txt"), "--format", "json", "-q"]
         cc_t = cc_m = float("inf")
+        load_cc = load()
         for _ in range(args.repeat):
             with out.open("w") as fh:
                 t, m, _ = measure(cmd, stdout=fh)
@@ -103,7 +114,9 @@ def main() -> None:
         row = {"events": lines, "csv_mb": round(size_mb), "ccinspect_s": round(cc_t, 2), "ccinspect_mb": round(cc_m),
                "ccinspect_ev_s": round(lines / cc_t), "floor_s": round(floor_t, 2), "floor_mb": round(floor_m),
                "floor_ev_s": round(lines / floor_t), "x_floor": round(cc_t / floor_t, 2),
-               "recall": round(recall, 4), "precision": round(precision, 4)}
+               "recall": round(recall, 4), "precision": round(precision, 4),
+               "ccinspect_scan_s": data["summary"]["seconds_scan"], "ccinspect_engine_s": data["summary"]["seconds_total"],
+               "load_floor": load_floor, "load_ccinspect": load_cc}
         if not args.no_fail2ban and shutil.which("fail2ban-regex"):
             log = d / "auth.log"
             if not log.exists():
@@ -119,23 +132,25 @@ def main() -> None:
                                 break
                             dst.write(ln)
                 f2b_lines = args.fail2ban_max
+            load_f2b = load()
             f_t, f_m, _ = measure(["fail2ban-regex", str(sample), "sshd"])
             row |= {"fail2ban_lines": f2b_lines, "fail2ban_s": round(f_t, 1), "fail2ban_mb": round(f_m),
                     "fail2ban_ev_s": round(f2b_lines / f_t),
-                    "x_fail2ban": round((lines / cc_t) / (f2b_lines / f_t), 1)}
+                    "x_fail2ban": round((lines / cc_t) / (f2b_lines / f_t), 1), "load_fail2ban": load_f2b}
         results.append(row)
         print(json.dumps(row), flush=True)
         if not args.keep:
             for f in ("auth.log",):
                 (d / f).unlink(missing_ok=True)
     print()
-    hdr = ["events", "ccinspect ev/s", "peak MB", "floor ev/s", "x floor", "fail2ban ev/s", "x faster", "recall", "precision"]
+    hdr = ["events", "ccinspect ev/s", "peak MB", "floor ev/s", "x floor", "fail2ban ev/s", "x faster", "recall",
+           "precision", "load (cc/floor/f2b)"]
     print(" | ".join(hdr))
     for r in results:
         print(" | ".join(str(v) for v in (
             f"{r['events']:,}", f"{r['ccinspect_ev_s']:,}", r["ccinspect_mb"], f"{r['floor_ev_s']:,}", r["x_floor"],
             f"{r.get('fail2ban_ev_s', '-'):,}" if "fail2ban_ev_s" in r else "-", r.get("x_fail2ban", "-"),
-            r["recall"], r["precision"])))
+            r["recall"], r["precision"], f"{r['load_ccinspect']}/{r['load_floor']}/{r.get('load_fail2ban', '-')}")))
 
 
 if __name__ == "__main__":

@@ -111,6 +111,25 @@ def load_allow(path: str | Path | None) -> list[ipaddress.IPv4Network | ipaddres
     return nets
 
 
+def csv_readers(sources: list[Source]) -> list[tuple[tuple[str, ...], str]]:
+    """The DuckDB `read_csv(...)` calls that read the canonical CSV inputs (one per column layout).
+
+    Everything is read as text: bad values become NULL (counted and located later) instead of
+    aborting the scan; wrong column counts go to DuckDB's reject tables. bench/logins.py times
+    `count(*)` over the same calls as its floor.
+    """
+    groups: dict[tuple, list[Source]] = {}
+    for s in sources:
+        groups.setdefault((tuple(s.columns), s.compression), []).append(s)
+    out = []
+    for (cols, comp), srcs in groups.items():
+        spec = ", ".join(f"'{c.replace(chr(39), chr(39) * 2)}': 'VARCHAR'" for c in cols)
+        files = "[" + ", ".join(f"'{_q(s.path)}'" for s in srcs) + "]"
+        out.append((cols, f"""read_csv({files}, header=true, auto_detect=false, delim=',', quote='"', escape='"',
+                              columns={{{spec}}}, compression='{comp}', store_rejects=true)"""))
+    return out
+
+
 class Engine:
     def __init__(
         self,
@@ -175,21 +194,10 @@ class Engine:
         return f"CASE WHEN length(ts) = 19 THEN epoch_ms(TRY_CAST(ts AS TIMESTAMP)) - {shift} ELSE {slow} END"
 
     def _scan_sql(self, sources: list[Source]) -> str:
-        groups: dict[tuple, list[Source]] = {}
-        for s in sources:
-            groups.setdefault((tuple(s.columns), s.compression), []).append(s)
         parts = []
-        for (cols, comp), srcs in groups.items():
-            # Everything is read as text: bad values become NULL (counted and located later)
-            # instead of aborting the scan; wrong column counts go to DuckDB's reject tables.
-            spec = ", ".join(f"'{c.replace(chr(39), chr(39) * 2)}': 'VARCHAR'" for c in cols)
-            files = "[" + ", ".join(f"'{_q(s.path)}'" for s in srcs) + "]"
+        for cols, reader in csv_readers(sources):
             country = "country" if "country" in cols else "NULL::VARCHAR"
-            parts.append(
-                f"""SELECT {self._ts_ms_sql()} AS ts_ms, account, ip, result, {country} AS country
-                FROM read_csv({files}, header=true, auto_detect=false, delim=',', quote='"', escape='"',
-                              columns={{{spec}}}, compression='{comp}', store_rejects=true)"""
-            )
+            parts.append(f"SELECT {self._ts_ms_sql()} AS ts_ms, account, ip, result, {country} AS country FROM {reader}")
         return " UNION ALL ".join(parts)
 
     def _run(self, con, sql: str, stage: str) -> None:
@@ -278,28 +286,36 @@ class Engine:
         con.execute(f"CREATE TEMP TABLE shared AS SELECT ip FROM ipstat WHERE succ_accounts >= {shared_min}")
         con.execute("CREATE TEMP TABLE f AS SELECT account, ip, minute, n, t0, t1 FROM agg WHERE failed")
         con.execute("CREATE TEMP VIEW s AS SELECT account, ip, n, t0, t1, country FROM agg WHERE NOT failed")
-        # The successes the attack rules look at: those of accounts that failed somewhere (same-pair
-        # resolution, brute-force context) and those at non-shared addresses that failed (typos,
-        # takeovers). Carrier NAT successes of accounts that never failed are most of the aggregate.
-        con.execute(
-            """CREATE TEMP TABLE sx AS
-            SELECT account, ip, n, t0, t1 FROM agg
-            WHERE NOT failed AND (account IN (SELECT account FROM f)
-                                  OR ip IN (SELECT ip FROM ipstat WHERE fails > 0 AND ip NOT IN (SELECT ip FROM shared)))"""
-        )
-
-        # Failure pairs not resolved by a success of the same pair, nor by a typo of an account
-        # that then logged in from the same (non-shared) address.
+        # Failure pairs (allow-listed addresses left out).
         con.execute(
             """CREATE TEMP TABLE fp AS
             SELECT ip, account, sum(n)::BIGINT AS nf, min(minute) AS m0, max(minute) AS m1,
                    min(t0) AS t0, max(t1) AS t1
             FROM f WHERE ip NOT IN (SELECT ip FROM allowed) GROUP BY ip, account"""
         )
+        # Accounts with enough failures to be brute-forced (the rule's smallest window threshold).
+        lo = min(w.min_failures for w in R.brute_force.windows)
+        con.execute(f"CREATE TEMP TABLE bf_cand AS SELECT account FROM f GROUP BY account HAVING sum(n) >= {lo}")
+        # The successes the rules look at, in one pass over the aggregate: those of a failure pair
+        # (`resolves`: the customer's own mistake), all those at non-shared addresses that failed
+        # (typos, takeovers) and those of brute-force candidates. Carrier NAT successes of
+        # accounts that never failed, most of the aggregate, are left out.
+        con.execute(
+            """CREATE TEMP TABLE sx AS
+            SELECT a.account, a.ip, a.n, a.t0, a.t1, fp.account IS NOT NULL AS resolves
+            FROM agg a LEFT JOIN fp ON fp.account = a.account AND fp.ip = a.ip
+            WHERE NOT a.failed
+              AND (fp.account IS NOT NULL
+                   OR a.ip IN (SELECT ip FROM ipstat WHERE fails > 0 AND ip NOT IN (SELECT ip FROM shared))
+                   OR a.account IN (SELECT account FROM bf_cand))"""
+        )
+
+        # Failure pairs not resolved by a success of the same pair, nor by a typo of an account
+        # that then logged in from the same (non-shared) address.
         con.execute(
             """CREATE TEMP TABLE up0 AS
             SELECT fp.*, (c.account IS NOT NULL) AS customer
-            FROM fp ANTI JOIN sx ON sx.ip = fp.ip AND sx.account = fp.account
+            FROM fp ANTI JOIN (SELECT ip, account FROM sx WHERE resolves) r ON r.ip = fp.ip AND r.account = fp.account
             LEFT JOIN cust c ON c.account = fp.account"""
         )
         d = self.rules.typo.max_edit_distance
@@ -462,10 +478,10 @@ class Engine:
         con.execute(
             f"""CREATE TEMP TABLE bf_f AS
             SELECT f.* FROM f
-            WHERE f.ip NOT IN (SELECT ip FROM allowed)
-              AND f.account IN (SELECT account FROM f GROUP BY account HAVING sum(n) >= {lo})
+            WHERE f.account IN (SELECT account FROM bf_cand) AND f.ip NOT IN (SELECT ip FROM allowed)
               AND (f.ip, f.account) NOT IN (
-                SELECT fp.ip, fp.account FROM fp ANTI JOIN up0 USING (ip, account) WHERE fp.nf < {lo})"""
+                SELECT fp.ip, fp.account FROM fp JOIN sx ON sx.resolves AND sx.ip = fp.ip AND sx.account = fp.account
+                WHERE fp.nf < {lo} AND fp.account IN (SELECT account FROM bf_cand))"""
         )
         hits = con.execute(
             f"""WITH am AS (
