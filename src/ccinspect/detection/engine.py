@@ -267,20 +267,22 @@ class Engine:
             "scan",
         )
         t_scan = time.perf_counter()
-        # Addresses: totals, malformed rows, impossible addresses (one pass over the aggregate).
+        # Rows with an empty field, or a result or time that is not valid, have their own groups.
+        n_null = con.execute(
+            "SELECT coalesce(sum(n), 0)::BIGINT FROM agg WHERE failed IS NULL OR account IS NULL OR ip IS NULL"
+        ).fetchone()[0]
+        if n_null:
+            con.execute("DELETE FROM agg WHERE failed IS NULL OR account IS NULL OR ip IS NULL")
+        # Addresses: totals and impossible addresses.
         con.execute(
             rf"""CREATE TEMP TABLE ipstat AS
-            SELECT ip, fails, succ, succ_accounts, t0, t1, malformed,
-                   ip IS NOT NULL AND NOT regexp_full_match(ip, '{IP_SHAPE}') AS bad
-            FROM (SELECT ip, coalesce(sum(n) FILTER (WHERE failed AND account IS NOT NULL), 0)::BIGINT AS fails,
-                         coalesce(sum(n) FILTER (WHERE NOT failed AND account IS NOT NULL), 0)::BIGINT AS succ,
-                         count(*) FILTER (WHERE NOT failed AND account IS NOT NULL) AS succ_accounts,
-                         min(t0) FILTER (WHERE failed IS NOT NULL AND account IS NOT NULL) AS t0,
-                         max(t1) FILTER (WHERE failed IS NOT NULL AND account IS NOT NULL) AS t1,
-                         coalesce(sum(n) FILTER (WHERE failed IS NULL OR account IS NULL), 0)::BIGINT AS malformed
+            SELECT ip, coalesce(fails, 0)::BIGINT AS fails, coalesce(succ, 0)::BIGINT AS succ, succ_accounts, t0, t1,
+                   NOT regexp_full_match(ip, '{IP_SHAPE}') AS bad
+            FROM (SELECT ip, sum(n) FILTER (WHERE failed) AS fails, sum(n) FILTER (WHERE NOT failed) AS succ,
+                         count(*) FILTER (WHERE NOT failed) AS succ_accounts, min(t0) AS t0, max(t1) AS t1
                   FROM agg GROUP BY ip)"""
         )
-        self._collect_problems(con, sources, problems)
+        self._collect_problems(con, sources, problems, n_null)
         self._ensure_udf(con)
         self._allowed(con, load_allow(allow))
         con.execute(f"CREATE TEMP TABLE shared AS SELECT ip FROM ipstat WHERE succ_accounts >= {shared_min}")
@@ -367,7 +369,7 @@ class Engine:
         return ScanResult(alerts=alerts, notifications=notes, summary=summary, problems=problems, charts=charts)
 
     # ---------------------------------------------------------------- input problems
-    def _collect_problems(self, con, sources: list[Source], problems: Problems) -> None:
+    def _collect_problems(self, con, sources: list[Source], problems: Problems, n_null: int) -> None:
         rows = con.execute(
             """SELECT s.file_path, e.line, e.column_name, e.error_type, e.error_message
                FROM reject_errors e JOIN reject_scans s USING (scan_id, file_id)
@@ -381,16 +383,16 @@ class Engine:
             seen.add((file, line))
             problems.add(file, line, col or "-", f"{etype}: {msg}")
         # Nulls and impossible addresses are not cast errors: find their lines with a plain scan.
-        n_bad = con.execute(
-            "SELECT coalesce(sum(CASE WHEN bad OR ip IS NULL THEN fails + succ + malformed ELSE malformed END), 0) FROM ipstat"
-        ).fetchone()[0]
+        n_badip = con.execute("SELECT coalesce(sum(fails + succ), 0)::BIGINT FROM ipstat WHERE bad").fetchone()[0]
+        n_bad = n_null + n_badip
         if n_bad:
             bad_ips = {r[0] for r in con.execute("SELECT ip FROM ipstat WHERE bad").fetchall()}
             found = self._find_bad_lines(sources, bad_ips, problems, limit=problems.max_samples)
             if found < n_bad:  # lines beyond the sample are still counted
                 problems.add("(all inputs)", "-", "-", f"{n_bad - found} more rows with empty or invalid fields", n_bad - found)
-            con.execute("DELETE FROM agg WHERE account IS NULL OR ip IS NULL OR failed IS NULL OR ip IN (SELECT ip FROM ipstat WHERE bad)")
-            con.execute("DELETE FROM ipstat WHERE ip IS NULL OR bad OR fails + succ = 0")
+        if n_badip:
+            con.execute("DELETE FROM agg WHERE ip IN (SELECT ip FROM ipstat WHERE bad)")
+            con.execute("DELETE FROM ipstat WHERE bad")
 
     def _find_bad_lines(self, sources, bad_ips: set[str], problems: Problems, limit: int) -> int:
         found = 0
