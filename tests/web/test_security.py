@@ -124,7 +124,14 @@ def test_headers_on_every_page_kind(rich):
     # pages, JSON, CSS, JavaScript, spreadsheets and the raw evidence file all went through
     assert {"text/html", "application/json", "text/css", "text/javascript"} <= kinds
     assert any("spreadsheet" in k for k in kinds)
-    # a download runs sandowed if a browser ever renders it
+    # monitors and proxies probe pages with HEAD: it answers wherever GET does, with the same status and headers
+    for client, method, url, status in visits:
+        api_operation = url.startswith("/api/") and url not in ("/api/docs", "/api/openapi.json")
+        if method == "get" and not url.startswith("/static/") and not api_operation:
+            resp = client.head(url)
+            assert resp.status_code == status, f"HEAD {url} -> {resp.status_code}"
+            assert_headers(resp, f"HEAD {url}")
+    # a download runs sandboxed if a browser ever renders it
     dl = officer.get(f"/evidence/{w.ev.pk}/download/")
     assert "sandbox" in policy(dl.headers["Content-Security-Policy"])
 

@@ -43,7 +43,7 @@ def _device(user):
     return TOTPDevice.objects.filter(user=user, confirmed=True).first()
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def login_view(request):
     """Step 1: user name and password (django-axes counts failures and locks after three).
     Step 2, for users with a confirmed TOTP device: the six-digit code (failures count too)."""
@@ -99,7 +99,7 @@ def logout_view(request):
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def password_change_view(request):
     errors: list[str] = []
     user = request.user
@@ -136,7 +136,7 @@ def qr_svg(uri: str, title: str) -> str:
 
 @never_cache
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def mfa_setup_view(request):
     """Enrol a TOTP authenticator: show the secret, confirm with a code. Required for admin roles."""
     user = request.user
@@ -169,7 +169,7 @@ def mfa_setup_view(request):
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def tokens_view(request):
     new_key = ""
     if request.method == "POST":
@@ -192,7 +192,7 @@ def _managed_orgs(user):
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def users_view(request):
     if request.user.role not in (Role.SITE_ADMIN, Role.BROKER_ADMIN):
         raise PermissionDenied
