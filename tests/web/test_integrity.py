@@ -192,3 +192,57 @@ def test_concurrent_writers_keep_one_chain():
     assert not errors
     report = verify(evidence=False)
     assert report.ok and report.audit_entries == AuditEvent.objects.count() >= 48
+
+
+def _rewrite_chain_from(first_id: int) -> None:
+    """A database superuser's full rewrite: every hash from `first_id` on recomputed, the head updated,
+    so the chain alone verifies again."""
+    rows = list(AuditEvent.objects.order_by("id").values("id", "hash", "prev_hash", *chain.FIELDS))
+    prev = chain.GENESIS
+    with connection.cursor() as cur:
+        for row in rows:
+            if row["id"] >= first_id:
+                h = chain.entry_hash(row, prev)
+                cur.execute("UPDATE accounts_auditevent SET prev_hash = %s, hash = %s WHERE id = %s",
+                            [prev, h, row["id"]])
+                row["hash"] = h
+            prev = row["hash"]
+    AuditChainHead.objects.filter(pk=chain.HEAD_ID).update(last_id=rows[-1]["id"], last_hash=prev)
+
+
+def test_an_anchor_outside_the_database_defeats_a_full_rewrite(world, tmp_path):
+    anchors = tmp_path / "offsite" / "audit-anchors.txt"
+    deficient_with_finding(world)
+    code, report = _verify_cli("--no-evidence", "--anchor", str(anchors))
+    assert code == 0 and report["anchored"] and report["anchors_checked"] == 0
+    first_head = (report["audit_head_id"], report["audit_head_hash"])
+    lines = [ln.split() for ln in anchors.read_text().splitlines() if not ln.startswith("#")]
+    assert [tuple(ln[:2]) for ln in lines] == [(str(first_head[0]), first_head[1])]
+    # an unchanged head is not appended twice; a new entry is
+    assert _verify_cli("--no-evidence", "--anchor", str(anchors))[1]["anchored"] is False
+    with acting_as(world.officer):
+        record("note", model="x.Y", object_id="2")
+    code, report = _verify_cli("--no-evidence", "--anchor", str(anchors))
+    assert code == 0 and report["anchors_checked"] == 1 and report["anchored"]
+
+    victim = _ids()[1]
+    _lift_triggers()
+    with connection.cursor() as cur:
+        cur.execute("UPDATE accounts_auditevent SET object_repr = %s WHERE id = %s", ["nothing to see", victim])
+    _rewrite_chain_from(victim)
+    assert verify(evidence=False).ok  # the chain alone cannot tell
+    code, report = _verify_cli("--no-evidence", "--anchor", str(anchors))
+    assert code == 1 and not report["anchored"]
+    assert {(p["kind"], p["id"]) for p in report["problems"]} == {("anchor", first_head[0]),
+                                                                  ("anchor", report["audit_head_id"])}
+    assert "rewritten" in report["problems"][0]["message"]
+    assert len(anchors.read_text().splitlines()) == 3  # a failed run anchors nothing
+
+
+def test_a_damaged_anchor_file_is_refused_with_its_line(world, tmp_path):
+    anchors = tmp_path / "anchors.txt"
+    anchors.write_text("# comment\n12 notahash 2026-01-01T00:00:00+08:00\n")
+    result = runner.invoke(app, ["verify", "--no-evidence", "--anchor", str(anchors)])
+    assert result.exit_code == 2
+    assert "line 2" in result.output and "SHA-256" in result.output
+    assert anchors.read_text().count("\n") == 2  # nothing appended

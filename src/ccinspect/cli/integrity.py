@@ -20,20 +20,30 @@ def register(app: typer.Typer) -> None:
                                            help="delete evidence-store files no record names (left by a crash)"),
         grace_minutes: float = typer.Option(60, "--grace-minutes", min=0,
                                             help="orphans younger than this are left alone (a write in flight)"),
+        anchor: Path = typer.Option(None, "--anchor", help="a file outside the database with the chain heads of "
+                                    "earlier runs: each must still be in the trail; the current head is appended"),
     ) -> None:
         """Prove the data intact: the audit chain (edited, inserted or deleted entries) and every evidence
         file (missing or altered). Exit code 1 when anything is wrong. Files in the store that no record
         names (orphans of a crash) are listed, and removed with --sweep-orphans; they are not errors."""
         _django()
+        from ccinspect.web.integrity.verify import AnchorError
         from ccinspect.web.integrity.verify import verify as run
 
-        report = run(audit=audit, evidence=evidence, sweep_orphans=sweep_orphans, grace_minutes=grace_minutes)
+        try:
+            report = run(audit=audit, evidence=evidence, sweep_orphans=sweep_orphans, grace_minutes=grace_minutes,
+                         anchor=anchor)
+        except AnchorError as exc:
+            fail(str(exc), 2)
         if json_out:
             emit_json(report.as_dict())
         else:
             if audit:
                 console.print(f"audit trail: {report.audit_entries} entries, chain head {report.head_hash or '—'}",
                               highlight=False)
+                if anchor is not None:
+                    console.print(f"anchors: {report.anchors_checked} checked in {anchor}"
+                                  + ("; head appended" if report.anchored else ""), highlight=False)
             if evidence:
                 console.print(f"evidence: {report.evidence_records} records, {report.evidence_files} files "
                               "checked", highlight=False)

@@ -1,6 +1,7 @@
 """`ccinspect verify`: walk the audit trail's hash chain, recompute every evidence file's SHA-256, and list
 orphans: files in the evidence store that no record names (left by a crash between a file's write and its
-record's commit) and temporary files of interrupted writes. `--sweep-orphans` removes those older than a
+record's commit) and temporary files of interrupted writes. With `--anchor FILE`, the chain head is also
+checked against, and appended to, a file kept outside the database. `--sweep-orphans` removes those older than a
 grace period, so a write whose record is about to be committed is never touched."""
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ class Report:
     evidence_records: int = 0
     evidence_files: int = 0
     head_hash: str = ""
+    head_id: int | None = None
+    anchors_checked: int = 0
+    anchored: bool = False  # the head was appended to the anchor file
     problems: list[Problem] = field(default_factory=list)
     orphans: list[str] = field(default_factory=list)  # relative to MEDIA_ROOT; not problems of the data
     swept: list[str] = field(default_factory=list)
@@ -33,6 +37,7 @@ class Report:
 
     def as_dict(self) -> dict:
         return {"ok": self.ok, "audit_entries": self.audit_entries, "audit_head_hash": self.head_hash,
+                "audit_head_id": self.head_id, "anchors_checked": self.anchors_checked, "anchored": self.anchored,
                 "evidence_records": self.evidence_records, "evidence_files": self.evidence_files,
                 "problems": [{"kind": p.kind, "id": p.id, "message": p.message} for p in self.problems],
                 "orphans": self.orphans, "swept": self.swept}
@@ -47,6 +52,7 @@ def verify_audit(report: Report, using: str = "default") -> None:
     count, problems = chain.verify_chain(rows, None if head is None else (head.last_id, head.last_hash))
     report.audit_entries = count
     report.head_hash = head.last_hash if head else ""
+    report.head_id = head.last_id if head else None
     report.problems.extend(problems)
 
 
@@ -127,11 +133,65 @@ def verify_orphans(report: Report, using: str = "default", *, sweep: bool = Fals
             report.swept.append(rel)
 
 
+class AnchorError(ValueError):
+    """An anchor file that cannot be read as anchors (file, line, what was expected)."""
+
+
+def read_anchors(path: Path) -> list[tuple[int, str, str]]:
+    """Lines `<entry id> <sha256> <ISO time>` written by earlier runs; '#' starts a comment."""
+    anchors = []
+    if not path.exists():
+        return anchors
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        parts = line.split()
+        if len(parts) != 3 or not parts[0].isdigit() or len(parts[1]) != 64 or \
+                any(c not in "0123456789abcdef" for c in parts[1]):
+            raise AnchorError(f"{path}, line {n}: expected '<entry id> <64 hex SHA-256> <time>', got {line[:80]!r}")
+        anchors.append((int(parts[0]), parts[1], parts[2]))
+    return anchors
+
+
+def check_anchors(report: Report, path: Path, using: str = "default", *, record_head: bool = True) -> None:
+    """The chain head recorded outside the database. Someone who can rewrite the whole table can make the
+    chain consistent again, but cannot make an entry an earlier run anchored carry its old hash: every
+    anchored (id, hash) must still be there. When all is well, the current head is appended."""
+    from django.utils import timezone
+
+    from ccinspect.web.accounts.models import AuditEvent
+
+    anchors = read_anchors(path)
+    report.anchors_checked = len(anchors)
+    stored = dict(AuditEvent.objects.using(using).filter(id__in={a[0] for a in anchors}).values_list("id", "hash"))
+    for rid, digest, when in anchors:
+        if rid not in stored:
+            report.problems.append(Problem("anchor", rid, f"audit entry {rid}, anchored in {path.name} at {when}, "
+                                                          "is gone"))
+        elif stored[rid] != digest:
+            report.problems.append(Problem("anchor", rid, f"audit entry {rid} no longer carries the hash anchored "
+                                                          f"in {path.name} at {when}: the trail was rewritten"))
+    if record_head and report.ok and report.head_id is not None and \
+            (not anchors or anchors[-1][:2] != (report.head_id, report.head_hash)):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "a", encoding="utf-8") as fh:
+            if not anchors and fh.tell() == 0:
+                fh.write("# ccinspect audit-chain anchors: <entry id> <SHA-256> <time>; keep this file off the "
+                         "database server\n")
+            fh.write(f"{report.head_id} {report.head_hash} {timezone.now().isoformat(timespec='seconds')}\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        report.anchored = True
+
+
 def verify(using: str = "default", *, audit: bool = True, evidence: bool = True, sweep_orphans: bool = False,
-           grace_minutes: float = GRACE_MINUTES) -> Report:
+           grace_minutes: float = GRACE_MINUTES, anchor: Path | None = None) -> Report:
     report = Report()
     if audit:
         verify_audit(report, using)
+        if anchor is not None:
+            check_anchors(report, Path(anchor), using)
     if evidence:
         verify_evidence(report, using)
         verify_orphans(report, using, sweep=sweep_orphans, grace_minutes=grace_minutes)
