@@ -375,7 +375,7 @@ class Engine:
         rows = con.execute(
             """SELECT s.file_path, e.line, e.column_name, e.error_type, e.error_message
                FROM reject_errors e JOIN reject_scans s USING (scan_id, file_id)
-               ORDER BY s.file_path, e.line"""
+               ORDER BY s.file_path, e.line, e.column_idx"""
         ).fetchall()
         seen = set()
         for file, line, col, etype, msg in rows:
