@@ -51,7 +51,7 @@ def _set(path: str, value):
     ("rules.new_source.ipv4_prefix", 40, "less than or equal to 32"),
     ("rules.new_source.notify_new_country", "sometimes", "should match pattern"),
     ("rules.account_takeover.severity", "urgent", "should match pattern"),
-    ("rules.account_takeover.notify", "yes", "valid boolean"),
+    ("rules.account_takeover.notify", "maybe", "valid boolean"),
     ("rules.stuffing_campaign.suspect", 3, "valid dictionary"),
     ("rules.stuffing_campaign.suspect.min_accounts", 0, "greater than or equal to 1"),
     ("shared_address.min_success_accounts", KeyError, "Field required"),
