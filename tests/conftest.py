@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import uuid
 from pathlib import Path
 
 import pytest
@@ -37,6 +39,25 @@ def missing(reason: str) -> None:
     if os.environ.get("CI"):
         pytest.fail(f"{reason} (CI installs it: bash scripts/system-deps.sh)")
     pytest.skip(reason)
+
+
+@contextlib.contextmanager
+def scratch_postgres(prefix: str, admin_url: str):
+    """A PostgreSQL database of the test's own (for servers and restores outside pytest-django's test
+    database), dropped afterwards; yields its URL."""
+    import psycopg
+
+    name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    try:
+        admin = psycopg.connect(admin_url, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as exc:
+        missing(f"PostgreSQL not reachable at {admin_url}: {exc}")
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            yield admin_url.rsplit("/", 1)[0] + "/" + name
+        finally:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session")

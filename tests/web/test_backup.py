@@ -16,7 +16,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from tests.conftest import missing
+from tests.conftest import scratch_postgres
 
 ADMIN_URL = os.environ.get("CCINSPECT_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
@@ -54,18 +54,8 @@ with acting_as(officer):
 
 @pytest.fixture
 def pg_url():
-    psycopg = pytest.importorskip("psycopg")
-    name = f"ccinspect_backup_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    try:
-        admin = psycopg.connect(ADMIN_URL, autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError as exc:
-        missing(f"PostgreSQL not reachable at {ADMIN_URL}: {exc}")
-    with admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            yield ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-        finally:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch_postgres("ccinspect_backup", ADMIN_URL) as url:
+        yield url
 
 
 class Site:

@@ -20,11 +20,10 @@ import subprocess
 import sys
 import time
 import urllib.parse
-import uuid
 from pathlib import Path
 
 import pytest
-from tests.conftest import missing
+from tests.conftest import scratch_postgres
 
 from . import hostile as h
 
@@ -227,20 +226,9 @@ def database(tmp_path_factory):
         db.parent.mkdir(parents=True)
         yield f"sqlite:///{db}", db
         return
-    import psycopg
-
     admin_url = os.environ.get("CCINSPECT_PG_ADMIN_URL") or os.environ["DATABASE_URL"].rsplit("/", 1)[0] + "/postgres"
-    name = f"ccinspect_crash_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    try:
-        admin = psycopg.connect(admin_url, autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError as exc:
-        missing(f"PostgreSQL not reachable at {admin_url}: {exc}")
-    with admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            yield admin_url.rsplit("/", 1)[0] + "/" + name, None
-        finally:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch_postgres("ccinspect_crash", admin_url) as url:
+        yield url, None
 
 
 @pytest.fixture(scope="module")
