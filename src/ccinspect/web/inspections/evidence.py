@@ -73,12 +73,9 @@ _PDF_NAME = re.compile(rb"/([^\s()<>\[\]{}/%]+)")
 _PDF_STREAM = re.compile(rb"stream\r?\n")
 
 
-def _limit_mb() -> str:
-    return f"{settings.EVIDENCE_MAX_BYTES / (1024 * 1024):g}"
-
-
-def _too_large() -> UploadError:
-    return UploadError(_("the file is larger than the limit of %(mb)s MB") % {"mb": _limit_mb()})
+def _too_large(limit: int | None = None) -> UploadError:
+    limit = settings.EVIDENCE_MAX_BYTES if limit is None else limit
+    return UploadError(_("the file is larger than the limit of %(mb)s MB") % {"mb": f"{limit / (1024 * 1024):g}"})
 
 
 def sniff(head: bytes) -> str | None:
@@ -133,15 +130,13 @@ def read_upload(fileobj, max_bytes: int | None = None) -> bytes:
     limit = settings.EVIDENCE_MAX_BYTES if max_bytes is None else max_bytes
     size = getattr(fileobj, "size", None)
     if isinstance(size, int) and size > limit:
-        raise _too_large() if max_bytes is None else UploadError(
-            _("the file is larger than the limit of %(mb)s MB") % {"mb": f"{limit / (1024 * 1024):g}"})
+        raise _too_large(limit)
     chunks, total = [], 0
     reader = fileobj.chunks() if hasattr(fileobj, "chunks") else iter(lambda: fileobj.read(1 << 16), b"")
     for chunk in reader:
         total += len(chunk)
         if total > limit:
-            raise UploadError(_("the file is larger than the limit of %(mb)s MB")
-                              % {"mb": f"{limit / (1024 * 1024):g}"})
+            raise _too_large(limit)
         chunks.append(chunk)
     return b"".join(chunks)
 
