@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import hashlib
 import json
-import threading
-from collections import Counter, OrderedDict
+from collections import Counter
 
 import plotly.graph_objects as go
 import plotly.io as pio
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.db.models import Count, Q
 from django.shortcuts import render
 from django.utils import timezone, translation
@@ -74,24 +75,12 @@ def plot_json(fig, **layout) -> str:
     return json.dumps(data, cls=PlotlyJSONEncoder)
 
 
-_PLOTS: OrderedDict[tuple, str] = OrderedDict()
-_PLOTS_LOCK = threading.Lock()
-
-
 def cached_plot(name: str, data, build) -> str:
-    """The JSON of a chart that `build()` draws from `data` alone, remembered per (chart, language, data): the
-    next page with the same numbers reuses it (plotly spends tens of ms on a figure with shapes and traces)."""
-    key = (name, translation.get_language(), json.dumps(data, sort_keys=True, default=str))
-    with _PLOTS_LOCK:
-        if key in _PLOTS:
-            _PLOTS.move_to_end(key)
-            return _PLOTS[key]
-    out = build()
-    with _PLOTS_LOCK:
-        _PLOTS[key] = out
-        while len(_PLOTS) > 256:
-            _PLOTS.popitem(last=False)
-    return out
+    """The JSON of a chart that `build()` draws from `data` alone, remembered per (chart, language, data) in
+    the process's cache: the next page with the same numbers reuses it (plotly spends tens of ms on a figure
+    with shapes and traces)."""
+    digest = hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+    return cache.get_or_set(f"plot:{name}:{translation.get_language()}:{digest}", build, timeout=None)
 
 
 def _fig_json(fig) -> str:
