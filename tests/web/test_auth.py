@@ -16,12 +16,12 @@ from django.utils import timezone
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from ccinspect.web.accounts.models import AuditError, AuditEvent, Role, User
+from ccinspect.web.accounts.models import ApiToken, AuditError, AuditEvent, Role, User
 from ccinspect.web.accounts.passwords import change_password, random_password
-from ccinspect.web.accounts.services import create_user
+from ccinspect.web.accounts.services import create_user, reset_password
 from ccinspect.web.inspections import services as svc
 
-from .conftest import PASSWORD, login_client
+from .conftest import PASSWORD, login_client, token_for
 
 
 def _code(user) -> str:
@@ -251,3 +251,39 @@ def test_audit_page_visibility(world):
     page = login_client(Client(), world.auditor).get("/audit/").content.decode()
     assert "officer_b" not in page and "Broker B" not in page
     assert login_client(Client(), world.auditor).post("/audit/").status_code == 405
+
+
+def test_api_tokens_pass_the_same_gate_as_sign_in(world):
+    """A token is no way around a forced password change, an expired password or an admin's missing MFA."""
+    officer = Client(HTTP_AUTHORIZATION=f"Bearer {token_for(world.officer)}")
+    assert officer.get("/api/inspections").status_code == 200
+    assert officer.get("/api/openapi.json").status_code == 200
+
+    User.objects.filter(pk=world.officer.pk).update(must_change_password=True)
+    resp = officer.get("/api/inspections")
+    assert resp.status_code == 401 and "must change its password" in resp.json()["detail"]
+    assert officer.get("/api/openapi.json").status_code == 401
+
+    old = timezone.now() - dt.timedelta(days=settings.PASSWORD_MAX_AGE_DAYS + 1)
+    User.objects.filter(pk=world.officer.pk).update(must_change_password=False, password_changed_at=old)
+    resp = officer.get("/api/inspections")
+    assert resp.status_code == 401 and f"older than {settings.PASSWORD_MAX_AGE_DAYS} days" in resp.json()["detail"]
+    User.objects.filter(pk=world.officer.pk).update(password_changed_at=timezone.now())
+    assert officer.get("/api/inspections").status_code == 200
+
+    admin = Client(HTTP_AUTHORIZATION=f"Bearer {token_for(world.admin)}")
+    assert admin.get("/api/inspections").status_code == 200
+    TOTPDevice.objects.filter(user=world.admin).delete()
+    resp = admin.get("/api/inspections")
+    assert resp.status_code == 401 and "second factor" in resp.json()["detail"]
+
+
+def test_password_reset_revokes_the_users_tokens(world):
+    key = token_for(world.officer)
+    token_for(world.auditor)
+    reset_password(world.admin, world.officer)
+    assert not ApiToken.objects.filter(user=world.officer).exists()
+    assert ApiToken.objects.filter(user=world.auditor).count() == 1, "only the reset user's tokens go"
+    assert Client(HTTP_AUTHORIZATION=f"Bearer {key}").get("/api/inspections").status_code == 401
+    gone = AuditEvent.objects.filter(model="accounts.ApiToken", action="delete")
+    assert gone.count() == 1 and gone.get().actor_username == world.admin.username

@@ -82,3 +82,17 @@ def password_expired(user) -> bool:
         return False
     age = timezone.now() - user.password_changed_at
     return age.days >= settings.PASSWORD_MAX_AGE_DAYS
+
+
+def token_refusal(user) -> str:
+    """Why this user's API tokens may not be used now ("" when they may): the policy gate that stops a
+    signed-in session (forced or due password change, an administrator without a second factor)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice  # noqa: PLC0415 - models load after apps
+
+    if user.must_change_password:
+        return "the account must change its password at the next sign-in"
+    if password_expired(user):
+        return f"the password is older than {settings.PASSWORD_MAX_AGE_DAYS} days; sign in and change it"
+    if user.mfa_required and not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+        return "administrators need a second factor; sign in and set one up"
+    return ""

@@ -55,4 +55,7 @@ def reset_password(actor, user: User) -> str:
         user.must_change_password = True
         user.password_changed_at = timezone.now()
         user.save()
+        # A reset is what an administrator does for a lost or exposed password: the user's API tokens
+        # may be just as exposed, so they go too (each deletion is in the audit trail).
+        user.api_tokens.all().delete()
     return initial

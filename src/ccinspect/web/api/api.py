@@ -13,12 +13,14 @@ from django.http import FileResponse, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 from ninja import File, Form, NinjaAPI, Query, Schema, Status
+from ninja.errors import AuthenticationError
 from ninja.files import UploadedFile
 from ninja.security import HttpBearer
 
 from ccinspect.applicability import DateParseError, parse_date
 from ccinspect.web.accounts import audit
 from ccinspect.web.accounts.models import ApiToken
+from ccinspect.web.accounts.passwords import token_refusal
 from ccinspect.web.inspections import services as svc
 from ccinspect.web.inspections.evidence import UploadError, path_of, read_upload
 from ccinspect.web.inspections.models import ChecklistItem, Evidence, Finding, Inspection
@@ -36,6 +38,10 @@ class TokenAuth(HttpBearer):
         tok = ApiToken.objects.select_related("user").filter(key_hash=ApiToken.digest(token)).first()
         if tok is None or not tok.user.is_active:
             return None
+        refused = token_refusal(tok.user)
+        if refused:
+            # The same gate as PolicyMiddleware: a token is no way around a forced password change or MFA.
+            raise AuthenticationError(401, f"Token refused: {refused}")
         ApiToken.objects.filter(pk=tok.pk).update(last_used_at=timezone.now())
         request.user = tok.user
         audit.set_actor(tok.user)  # reset by ActorMiddleware's finally at the end of the request
@@ -49,7 +55,11 @@ def signed_in(view):
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        if request.user.is_authenticated or TokenAuth()(request) is not None:
+        try:
+            authenticated = request.user.is_authenticated or TokenAuth()(request) is not None
+        except AuthenticationError:
+            authenticated = False
+        if authenticated:
             return safe(request, *args, **kwargs)
         if request.path.endswith(".json"):
             return JsonResponse({"detail": "Unauthorized"}, status=401)
