@@ -229,7 +229,8 @@ CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     # The database cache holds a limit across gunicorn workers; migration security.0001 creates its table.
     # Every write counts the rows (Django culls expired ones past MAX_ENTRIES), so keep the table small.
-    "ratelimit": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "ccinspect_ratelimit",
+    # Its increments lock the row: concurrent workers never lose a count (security/cache.py).
+    "ratelimit": {"BACKEND": "ccinspect.web.security.cache.AtomicDatabaseCache", "LOCATION": "ccinspect_ratelimit",
                   "OPTIONS": {"MAX_ENTRIES": 10000}} if _RL_CACHE == "db" else
                  {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "ratelimit"},
 }
