@@ -279,6 +279,10 @@ ZH.update({
         '%(name)s：壓縮檔解壓後超過 %(mb)s MB（疑似壓縮炸彈）',
     '%(name)s: archives nested more than %(limit)s levels deep are not accepted':
         '%(name)s：不接受巢狀超過 %(limit)s 層的壓縮檔',
+    '%(name)s is damaged: its OLE (legacy Office) structure cannot be read':
+        '%(name)s 已損毀：無法讀取其 OLE（舊版 Office）結構',
+    '%(name)s contains macros (%(what)s), which are not accepted as evidence (save it without macros, or as PDF)':
+        '%(name)s 含有巨集（%(what)s），不得作為佐證（請另存為不含巨集之檔案或 PDF）',
     '%(name)s: the archive is encrypted, so its content cannot be checked':
         '%(name)s：壓縮檔已加密，無法檢查其內容',
     '%(name)s: the archive member %(member)s points outside the archive':

@@ -370,3 +370,42 @@ def test_any_name_and_content_is_stored_safely_or_refused_cleanly(world, item, c
     assert n and len(n) <= 200 and "/" not in n and "\\" not in n and not n.startswith(".")
     assert all(not (0xD800 <= ord(c) <= 0xDFFF) and ord(c) >= 0x20 and c not in "\u202e\u200b\x7f" for c in n)
     assert not [p for p in h.files_under(settings.MEDIA_ROOT) if p.name.startswith(".upload-")]
+
+
+# ---- legacy Office (OLE) files: macros refused like an OOXML file's vbaProject.bin ---------------------
+
+from ccinspect.web.inspections.evidence import classify  # noqa: E402
+
+from .cfb import compound_file  # noqa: E402
+
+
+@pytest.mark.parametrize(("name", "streams", "storage"), [
+    ("minutes.doc", {"WordDocument": b"Word", "Macros/VBA/dir": b"vba", "Macros/PROJECT": b"ID="}, "Macros"),
+    ("ledger.xls", {"Workbook": b"BIFF", "_VBA_PROJECT_CUR/VBA/dir": b"vba", "_VBA_PROJECT_CUR/PROJECT": b"ID="},
+     "_VBA_PROJECT_CUR"),
+])
+def test_legacy_office_file_with_macros_is_refused(name, streams, storage):
+    with pytest.raises(UploadError, match=f"contains macros \\({storage}\\)"):
+        classify(name, compound_file(streams))
+
+
+def test_legacy_office_file_without_macros_is_accepted():
+    data = compound_file({"WordDocument": b"Word", "\x05SummaryInformation": b"summary", "1Table": b"table"})
+    assert classify("policy.doc", data) == ("policy.doc", "application/x-ole-storage")
+
+
+@pytest.mark.parametrize("damage", ["short", "directory"])
+def test_damaged_legacy_office_file_is_refused(damage):
+    data = compound_file({"WordDocument": b"Word"})
+    # Only the first sectors; or the header's first directory sector pointing past the end of the file.
+    data = data[:1024] if damage == "short" else data[:48] + (0x7FFFFF).to_bytes(4, "little") + data[52:]
+    with pytest.raises(UploadError, match="is damaged: its OLE"):
+        classify("policy.doc", data)
+
+
+def test_macro_refusal_is_translated():
+    from django.utils import translation  # noqa: PLC0415
+
+    data = compound_file({"WordDocument": b"Word", "Macros/VBA/dir": b"vba"})
+    with translation.override("zh-hant"), pytest.raises(UploadError, match="含有巨集（Macros）"):
+        classify("minutes.doc", data)

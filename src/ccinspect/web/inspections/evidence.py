@@ -2,8 +2,8 @@
 read-only storage under MEDIA_ROOT. A record is never altered; a new version is a new record.
 
 Accepted: PDF (without JavaScript or launch actions), PNG, JPEG, GIF, ZIP and Office/OpenDocument files
-(checked as archives: member count, expanded size, nesting, no macros or executables), OLE (legacy Office),
-EVTX, and UTF-8 text that is not an HTML/SVG/XSLT document. Everything else is refused with a message saying
+(checked as archives: member count, expanded size, nesting, no macros or executables), OLE (legacy Office,
+without VBA macro storages), EVTX, and UTF-8 text that is not an HTML/SVG/XSLT document. Everything else is refused with a message saying
 why, and nothing is stored.
 
 Crash safety: a file is written to a temporary name in its final directory, fsynced, renamed into place
@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import hashlib
+import io
 import os
 import re
 import tempfile
@@ -188,6 +189,30 @@ def check_archive(clean: str, data: bytes, ext: str = "") -> safezip.Summary:
     return summary
 
 
+# Storages that hold VBA macros in legacy Office files: Word's Macros (and its VBA), Excel's
+# _VBA_PROJECT_CUR, and _VBA_PROJECT in other hosts. Not seen by this check: PowerPoint 97's VBA, kept
+# compressed inside its document stream, and Excel 4.0 macro sheets, which are records of the workbook.
+_OLE_MACRO_STORAGES = {"macros", "vba", "_vba_project_cur", "_vba_project"}
+
+
+def _ole_macros(clean: str, data: bytes) -> str | None:
+    """The path of the first VBA macro storage of a legacy Office file (None without one); UploadError when
+    olefile cannot read the file's directory, since then nothing inside it can be checked."""
+    import olefile  # noqa: PLC0415 - only uploads of legacy Office files need it
+
+    try:
+        # A file object, not the bytes: olefile takes bytes shorter than 1536 for a file name.
+        with olefile.OleFileIO(io.BytesIO(data)) as ole:
+            entries = ole.listdir(streams=False, storages=True)
+    except Exception:  # noqa: BLE001 - olefile raises many kinds for a damaged file
+        raise UploadError(_("%(name)s is damaged: its OLE (legacy Office) structure cannot be read")
+                          % {"name": repr(clean)}) from None
+    for path in entries:
+        if path[-1].lower() in _OLE_MACRO_STORAGES:
+            return "/".join(path)
+    return None
+
+
 def _pdf_active(data: bytes) -> str | None:
     """The first active-content name in the PDF's objects: in the text between streams, and inside object
     streams (/Type /ObjStm, inflated within a budget). Other streams (images, fonts, page content) are
@@ -247,6 +272,11 @@ def classify(name: str, data: bytes) -> tuple[str, str]:
                              "expected": FAMILIES[expected][0]})
     if family == "zip":
         check_archive(clean, data, ext)
+    if family == "ole":
+        macros = _ole_macros(clean, data)
+        if macros:
+            raise UploadError(_("%(name)s contains macros (%(what)s), which are not accepted as evidence (save "
+                                "it without macros, or as PDF)") % {"name": repr(clean), "what": macros})
     if family == "pdf":
         active = _pdf_active(data)
         if active:
