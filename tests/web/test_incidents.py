@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import re
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -331,3 +332,23 @@ def test_overdue_clocks_stand_out_on_the_dashboard(world, frozen):
     assert 'id="incident-alerts"' in page and inc.code in page and "Immediate report to TWSE" in page
     other = login_client(Client(), world.officer_b)
     assert 'id="incident-alerts"' not in other.get("/dashboard/").content.decode()  # not B's business
+
+
+def test_register_is_paged_newest_first(world):
+    """A regulator's register spans every broker and year: 50 a page, every incident on exactly one page."""
+    base = at("2025-01-01T09:00")
+    for i in range(55):
+        isvc.create_incident(world.officer, world.a, {
+            "title": f"事件 {i:02d}", "category": "other", "customers_affected": "0", "estimated_amount": "0",
+            "detected_at": (base + dt.timedelta(hours=i)).isoformat()})
+    c = login_client(Client(), world.regulator)
+    seen = []
+    for page in (1, 2):
+        html = c.get(f"/incidents/?page={page}").content.decode()
+        seen.append([int(x) for x in re.findall(r"事件 (\d\d)", html)])
+    assert len(seen[0]) == 50 and len(seen[1]) == 5
+    assert seen[0] + seen[1] == list(range(54, -1, -1)), "newest first, none twice, none lost"
+    assert "Page 1 of 2 · 1–50 of 55" in c.get("/incidents/?page=1").content.decode()
+    overdue = c.get("/incidents/?state=overdue&page=2").content.decode()  # all late: no report was made
+    assert len(re.findall(r"事件 \d\d", overdue)) == 5
+    assert 'href="?state=overdue&amp;page=1"' in overdue, "the filter stays in the page links"

@@ -15,6 +15,7 @@ from ccinspect.web.accounts.models import User
 from ccinspect.web.continuity.services import system_choices
 from ccinspect.web.inspections.models import ChecklistItem, DeductionRule, Inspection
 from ccinspect.web.inspections.permissions import get_or_404
+from ccinspect.web.pagination import paginate
 
 from . import clocks as clk
 from . import services as svc
@@ -32,26 +33,28 @@ def _form_data(post) -> dict:
 
 
 def _filtered(request):
+    """The incidents the filters select, newest first: a queryset, or a list for "overdue" (judged by the
+    clocks in Python)."""
     qs = svc.incidents_for(request.user).prefetch_related("findings", "bcp_followups")
     state = request.GET.get("state", "")
     if state == "open":
         qs = qs.filter(closure_reported_at__isnull=True)
     if request.GET.get("broker") and request.user.sees_all_brokers:
         qs = qs.filter(organisation_id=request.GET["broker"]) if request.GET["broker"].isdigit() else qs.none()
-    incidents = list(qs)
     now = timezone.now()
     if state == "overdue":
-        incidents = [i for i in incidents if i.overdue_clocks(now)]
-    return incidents, state, now
+        return [i for i in qs if i.overdue_clocks(now)], state, now
+    return qs, state, now
 
 
 @login_required
 @require_safe
 def incident_list(request):
     incidents, state, now = _filtered(request)
+    page = paginate(request, incidents)  # a regulator's register spans every broker and year
     can_create = request.user.can_prepare and request.user.organisation_id is not None
     return render(request, "incidents/list.html", {
-        "incidents": incidents, "state": state, "now": now, "can_create": can_create,
+        "incidents": page.object_list, "page": page, "state": state, "now": now, "can_create": can_create,
         "minutes": clk.durations(), "show_broker": request.user.sees_all_brokers})
 
 
