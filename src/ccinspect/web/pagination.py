@@ -1,4 +1,4 @@
-"""Long lists (inspections, findings, the audit trail) are shown a page at a time: the page's rows are one
+"""Long lists (inspections, findings, the audit trail, incidents) are shown a page at a time: the page's rows are one
 LIMIT query and the total one COUNT, however many records there are. `templates/pager.html` draws the links."""
 
 from __future__ import annotations
