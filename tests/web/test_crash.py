@@ -96,6 +96,7 @@ class Site:
     def __init__(self, root: Path, database_url: str, sqlite: Path | None):
         self.root, self.sqlite = root, sqlite
         self.media, self.tmp = root / "media", root / "tmp"
+        self.spool = root / "var" / "upload-tmp"  # settings.FILE_UPLOAD_TEMP_DIR under CCINSPECT_VAR
         for d in (root / "var", self.media, self.tmp):
             d.mkdir(parents=True, exist_ok=True)
         base = {k: v for k, v in os.environ.items() if not k.startswith(DROP)}
@@ -288,12 +289,21 @@ def test_killed_mid_upload_leaves_no_record_and_no_file(site):
     sock.sendall(head + body[:cut])
     # Django spools a file this size to a temporary file: once it has grown, the worker is mid-body
     _wait_for("the server to spool the upload",
-              lambda: any(p.stat().st_size > h.MIB for p in site.tmp.glob("*.upload*")))
+              lambda: any(p.stat().st_size > h.MIB for p in site.spool.glob("*.upload*")))
     site.kill()
     sock.close()
     after = site.state()
     assert after == before, "no half-written record"
     _same_files(site, files)
+    # the half-spooled upload is in the private spool, not the system's temporary directory, and verify
+    # names it and sweeps it (it is younger than the default grace period, so only with --grace-minutes 0)
+    left = [p.name for p in site.spool.glob("*.upload*")]
+    assert len(left) == 1 and not list(site.tmp.glob("*.upload*"))
+    assert (site.spool.stat().st_mode & 0o777) == 0o700
+    assert json.loads(site.run(CCINSPECT, "verify", "--json").stdout)["stale_uploads"] == []
+    report = json.loads(site.run(CCINSPECT, "verify", "--json", "--sweep-orphans", "--grace-minutes", "0").stdout)
+    assert report["ok"] and report["stale_uploads"] == left
+    assert not any(site.spool.iterdir())
     # the same upload completes on a restarted server (so the kill is what kept it out)
     site.start()
     status, data, _r = site.request("POST", f"/api/items/{site.ids['item']}/evidence", body,

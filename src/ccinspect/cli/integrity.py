@@ -17,7 +17,8 @@ def register(app: typer.Typer) -> None:
         audit: bool = typer.Option(True, "--audit/--no-audit", help="walk the audit trail's hash chain"),
         evidence: bool = typer.Option(True, "--evidence/--no-evidence", help="recompute every evidence hash"),
         sweep_orphans: bool = typer.Option(False, "--sweep-orphans",
-                                           help="delete evidence-store files no record names (left by a crash)"),
+                                           help="delete evidence-store files no record names and stale upload "
+                                                "spool files (left by a crash)"),
         grace_minutes: float = typer.Option(60, "--grace-minutes", min=0,
                                             help="orphans younger than this are left alone (a write in flight)"),
         anchor: Path = typer.Option(None, "--anchor", help="a file outside the database with the chain heads of "
@@ -52,6 +53,9 @@ def register(app: typer.Typer) -> None:
                     console.print(f"orphan files: {len(report.orphans)} {verb}", highlight=False)
                     for rel in report.orphans[:20]:
                         console.print(f"  {rel}", highlight=False)
+                if report.stale_uploads:
+                    console.print(f"uploads left half-spooled by a crash: {len(report.stale_uploads)} "
+                                  + ("removed" if sweep_orphans else "(--sweep-orphans removes them)"), highlight=False)
             for p in report.problems:
                 err_console.print(f"[bold red]{p.kind}:[/] {p.message}", highlight=False, soft_wrap=True)
             console.print("[green]intact[/]" if report.ok else f"[bold red]{len(report.problems)} problem(s)[/]")

@@ -7,6 +7,7 @@
 | DATABASE_URL | sqlite:///var/ccinspect.sqlite3 | any dj-database-url URL (postgresql://…) |
 | CCINSPECT_VAR | ./var | where the SQLite file, evidence and collected static files live |
 | CCINSPECT_MEDIA_ROOT | $CCINSPECT_VAR/evidence | evidence store |
+| CCINSPECT_UPLOAD_TMP | $CCINSPECT_VAR/upload-tmp | where uploads over 2 MB are spooled while they arrive (private, 0700) |
 | ALLOWED_HOSTS | 127.0.0.1,localhost | comma-separated |
 | CCINSPECT_MAX_UPLOAD_MB | 20 | largest evidence file |
 | CCINSPECT_PASSWORD_MIN_LENGTH | 10 | ≥ 8 (CC-18000.3 recommends 8) |
@@ -267,6 +268,10 @@ EVIDENCE_MAX_BYTES = _int("CCINSPECT_MAX_UPLOAD_MB", 20) * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_PERMISSIONS = 0o640
+# Larger uploads are spooled here rather than in the system's /tmp: a private directory beside the evidence
+# store, where `ccinspect verify` finds what a crash mid-upload left and --sweep-orphans removes it.
+FILE_UPLOAD_TEMP_DIR = str(Path(os.environ.get("CCINSPECT_UPLOAD_TMP", VAR_DIR / "upload-tmp")).resolve())
+Path(FILE_UPLOAD_TEMP_DIR).mkdir(mode=0o700, parents=True, exist_ok=True)
 
 LOGGING = {
     "version": 1,

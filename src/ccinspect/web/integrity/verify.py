@@ -30,6 +30,8 @@ class Report:
     problems: list[Problem] = field(default_factory=list)
     orphans: list[str] = field(default_factory=list)  # relative to MEDIA_ROOT; not problems of the data
     swept: list[str] = field(default_factory=list)
+    # Uploads a crash left half-spooled in FILE_UPLOAD_TEMP_DIR (names relative to it); swept with the orphans.
+    stale_uploads: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -40,7 +42,7 @@ class Report:
                 "audit_head_id": self.head_id, "anchors_checked": self.anchors_checked, "anchored": self.anchored,
                 "evidence_records": self.evidence_records, "evidence_files": self.evidence_files,
                 "problems": [{"kind": p.kind, "id": p.id, "message": p.message} for p in self.problems],
-                "orphans": self.orphans, "swept": self.swept}
+                "orphans": self.orphans, "swept": self.swept, "stale_uploads": self.stale_uploads}
 
 
 def verify_audit(report: Report, using: str = "default") -> None:
@@ -131,6 +133,18 @@ def verify_orphans(report: Report, using: str = "default", *, sweep: bool = Fals
             except FileNotFoundError:
                 pass
             report.swept.append(rel)
+    spool = settings.FILE_UPLOAD_TEMP_DIR  # ours only: the system's /tmp is never swept
+    if spool and Path(spool).is_dir():
+        cutoff = time.time() - grace_minutes * 60
+        for p in sorted(Path(spool).iterdir()):
+            try:
+                if not p.is_file() or p.lstat().st_mtime > cutoff:  # younger: an upload still arriving
+                    continue
+                report.stale_uploads.append(p.name)
+                if sweep:
+                    p.unlink()
+            except FileNotFoundError:
+                continue
 
 
 class AnchorError(ValueError):
