@@ -287,3 +287,34 @@ def test_password_reset_revokes_the_users_tokens(world):
     assert Client(HTTP_AUTHORIZATION=f"Bearer {key}").get("/api/inspections").status_code == 401
     gone = AuditEvent.objects.filter(model="accounts.ApiToken", action="delete")
     assert gone.count() == 1 and gone.get().actor_username == world.admin.username
+
+
+def test_idle_clock_is_refreshed_at_most_once_a_minute(world):
+    """A signed-in session expires after SESSION_COOKIE_AGE idle; activity pushes the expiry forward, but with
+    at most one session write a minute (not one per page, fragment and poll)."""
+    from django.contrib.sessions.models import Session  # noqa: PLC0415
+    from django.test.utils import CaptureQueriesContext  # noqa: PLC0415
+
+    from ccinspect.web.accounts.middleware import SessionRefreshMiddleware as R  # noqa: PLC0415
+
+    c = login_client(Client(), world.officer)
+    assert c.get("/findings/").status_code == 200
+    key = c.cookies[settings.SESSION_COOKIE_NAME].value
+    first = Session.objects.get(session_key=key).expire_date
+    assert abs((first - timezone.now()).total_seconds() - settings.SESSION_COOKIE_AGE) < 30
+
+    with CaptureQueriesContext(connection) as q:
+        assert c.get("/findings/").status_code == 200
+    writes = [x["sql"] for x in q.captured_queries if "django_session" in x["sql"] and not x["sql"].startswith("SELECT")]
+    assert writes == [], "a second page within the minute writes no session"
+
+    s = c.session  # the last refresh was over a minute ago
+    s[R.KEY] -= R.REFRESH_SECONDS + 1
+    s.save()
+    Session.objects.filter(session_key=key).update(expire_date=first - dt.timedelta(minutes=5))
+    assert c.get("/findings/").status_code == 200
+    assert Session.objects.get(session_key=key).expire_date > first - dt.timedelta(minutes=5), "pushed forward"
+
+    Session.objects.filter(session_key=key).update(expire_date=timezone.now() - dt.timedelta(seconds=1))
+    resp = c.get("/findings/")
+    assert resp.status_code == 302 and "/accounts/login/" in resp["Location"], "idle past the age: signed out"

@@ -107,6 +107,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "ccinspect.web.accounts.middleware.SessionRefreshMiddleware",  # idle clock: after the view, before the save
     "ccinspect.web.accounts.language.LanguageMiddleware",  # zh-Hant unless the user switched
     "ccinspect.web.inspections.uploads.UploadLimitMiddleware",  # refuses oversize bodies unread, translated
     "django.middleware.common.CommonMiddleware",
@@ -177,7 +178,9 @@ SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 OTP_TOTP_ISSUER = "ccinspect"
 
 SESSION_COOKIE_AGE = _int("CCINSPECT_SESSION_MINUTES", 30) * 60
-SESSION_SAVE_EVERY_REQUEST = True
+# The idle clock is refreshed at most once a minute (accounts.middleware.SessionRefreshMiddleware), not by a
+# session write on every request.
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -1,6 +1,9 @@
-"""Who is acting (for the audit trail), and the policy gate: forced password change, rotation, MFA."""
+"""Who is acting (for the audit trail), the policy gate (forced password change, rotation, MFA) and the
+idle-session clock."""
 
 from __future__ import annotations
+
+import time
 
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -40,3 +43,26 @@ class PolicyMiddleware:
             if user.mfa_required and not user.is_verified():
                 return redirect("mfa_setup")
         return self.get_response(request)
+
+
+class SessionRefreshMiddleware:
+    """Idle expiry without a database write on every request: a signed-in session's expiry is pushed forward
+    (by saving it) at most once per REFRESH_SECONDS, so a session expires after SESSION_COOKIE_AGE idle, give
+    or take a minute. Django's SESSION_SAVE_EVERY_REQUEST would write the session row on every page, fragment
+    and poll. Sits inside SessionMiddleware, which does the saving."""
+
+    REFRESH_SECONDS = 60
+    KEY = "_refreshed_at"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        user = getattr(request, "user", None)
+        if session is not None and user is not None and user.is_authenticated:
+            now = int(time.time())
+            if now - session.get(self.KEY, 0) >= self.REFRESH_SECONDS:
+                session[self.KEY] = now  # a modified session is saved with a new expiry
+        return response
