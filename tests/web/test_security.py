@@ -17,6 +17,12 @@ from ccinspect.web.incidents import services as isvc
 from .conftest import PASSWORD, deficient_with_finding, login_client, token_for
 
 REMOTE = ("'self'", "'none'", "'unsafe-inline'", "data:")
+SIGNATORIES = "&".join(f"{r}_name=N{r}&{r}_title=T{r}" for r in ("ciso", "chairman", "president", "chief_auditor"))
+
+
+def report_preview(url: str) -> bool:
+    """The report HTML shown in the browser (the PDF's own HTML): its response alone allows inline styles."""
+    return url.endswith("/html/") or "format=html" in url
 
 
 def policy(header: str) -> dict[str, list[str]]:
@@ -37,6 +43,8 @@ def assert_headers(resp, where: str) -> None:
     else:
         assert csp["default-src"] == ["'self'"], where
         assert csp["script-src"] == ["'self'"], f"{where}: script-src {csp['script-src']}"
+        styles = ["'self'", "'unsafe-inline'"] if report_preview(where) else ["'self'"]
+        assert csp["style-src"] == styles, f"{where}: style-src {csp['style-src']}"
         assert csp["object-src"] == ["'none'"], where
         assert csp["base-uri"] == ["'self'"], where
         assert csp["form-action"] == ["'self'"], where
@@ -93,10 +101,13 @@ def test_headers_on_every_page_kind(rich):
         (officer, "get", f"/findings/{w.f.pk}/", 200),
         (officer, "get", f"/evidence/{w.ev.pk}/download/", 200),
         (officer, "get", "/incidents/", 200),
+        (officer, "get", "/incidents/new/", 200),
         (officer, "get", f"/incidents/{w.inc.pk}/", 200),
         (officer, "get", "/continuity/", 200),
+        (officer, "get", "/continuity/systems/", 200),
         (officer, "get", "/reports/statement/", 200),
         (officer, "get", f"/reports/inspections/{w.insp_a.pk}/html/", 200),
+        (officer, "get", f"/reports/statement/?broker={w.a.pk}&year=2025&format=html&{SIGNATORIES}", 200),
         (officer, "get", f"/reports/inspections/{w.insp_a.pk}/xlsx/", 200),
         (officer, "get", "/reports/tracking.xlsx", 200),
         (officer, "get", "/accounts/tokens/", 200),
@@ -122,6 +133,10 @@ def test_headers_on_every_page_kind(rich):
         assert resp.status_code == status, f"{url} -> {resp.status_code}"
         assert_headers(resp, url)
         kinds.add(resp.headers.get("Content-Type", "").split(";")[0])
+        if resp.headers.get("Content-Type", "").startswith("text/html") and not report_preview(url):
+            # the policy refuses inline styles: the pages carry none (their rules are in static/ccinspect/*.css)
+            html = resp.content.decode()
+            assert "<style" not in html and " style=" not in html, f"{url}: an inline style"
     # pages, JSON, CSS, JavaScript, spreadsheets and the raw evidence file all went through
     assert {"text/html", "application/json", "text/css", "text/javascript"} <= kinds
     assert any("spreadsheet" in k for k in kinds)

@@ -201,13 +201,14 @@ if HTTPS:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = _bool("CCINSPECT_HSTS_INCLUDE_SUBDOMAINS", True)
     SECURE_HSTS_PRELOAD = _bool("CCINSPECT_HSTS_PRELOAD", True)
 
-# Content-Security-Policy (django-csp): nothing from another origin, no inline or eval'd script. Inline
-# styles stay allowed: plotly.js and Swagger UI inject them at run time, and with no remote source in any
-# directive injected CSS has nowhere to send anything.
+# Content-Security-Policy (django-csp): nothing from another origin, no inline or eval'd script, no inline
+# style: no <style> element or style attribute, the rules are in static/ccinspect/*.css (plotly*.css: what
+# plotly.js would inject, see templates/_plotly.html). The report previews alone add 'unsafe-inline' to
+# style-src (reporting/views.py): they are the PDF's own HTML, shown in the browser.
 CONTENT_SECURITY_POLICY = {"DIRECTIVES": {
     "default-src": ["'self'"],
     "script-src": ["'self'"],
-    "style-src": ["'self'", "'unsafe-inline'"],
+    "style-src": ["'self'"],
     "img-src": ["'self'", "data:"],
     "font-src": ["'self'"],
     "connect-src": ["'self'"],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from csp.decorators import csp_update
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import render
@@ -38,6 +39,14 @@ def _download(content: bytes, content_type: str, filename: str) -> HttpResponse:
     return resp
 
 
+@csp_update({"style-src": ["'unsafe-inline'"]})
+def _preview(html: bytes) -> HttpResponse:
+    """A report shown in the browser: the PDF's own HTML (reports/render.py, a <style> element and style
+    attributes for WeasyPrint). It runs no script and loads nothing; its response alone adds 'unsafe-inline'
+    to the site's style-src."""
+    return HttpResponse(html, content_type="text/html; charset=utf-8")
+
+
 def render_inspection(insp, fmt: str, lang: str) -> tuple[bytes, str, str]:
     report = data.inspection_report(insp)
     name = f"inspection-{insp.pk}-{insp.occurrence_id.split(':', 1)[-1].replace(':', '-')}"
@@ -57,7 +66,7 @@ def inspection_report(request, pk, fmt):
         return HttpResponse("format is html, pdf or xlsx", status=404, content_type="text/plain")
     content, ctype, filename = render_inspection(insp, fmt, _lang())
     if fmt == "html":
-        return HttpResponse(content, content_type=ctype)
+        return _preview(content)
     return _download(content, ctype, filename)
 
 
@@ -112,4 +121,4 @@ def statement(request):
     html = statement_html(st, _lang())
     if g.get("format") == "pdf":
         return _download(pdf_from_html(html), "application/pdf", f"statement-{year}.pdf")
-    return HttpResponse(html.encode(), content_type="text/html; charset=utf-8")
+    return _preview(html.encode())
