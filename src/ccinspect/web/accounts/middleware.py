@@ -9,7 +9,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 
 from . import audit
-from .passwords import password_expired
+from .passwords import owed_step
 
 EXEMPT_PREFIXES = ("/static/", "/api/", "/i18n/", "/accounts/logout/", "/accounts/login/",
                    "/accounts/password/", "/accounts/mfa/")
@@ -38,9 +38,10 @@ class PolicyMiddleware:
     def __call__(self, request):
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and not request.path.startswith(EXEMPT_PREFIXES):
-            if user.must_change_password or password_expired(user):
+            step = owed_step(user, second_factor=user.is_verified())
+            if step in ("must_change", "expired"):
                 return redirect(reverse("password_change") + "?next=" + request.path)
-            if user.mfa_required and not user.is_verified():
+            if step == "mfa":
                 return redirect("mfa_setup")
         return self.get_response(request)
 

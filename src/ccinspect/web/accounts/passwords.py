@@ -84,15 +84,25 @@ def password_expired(user) -> bool:
     return age.days >= settings.PASSWORD_MAX_AGE_DAYS
 
 
-def token_refusal(user) -> str:
-    """Why this user's API tokens may not be used now ("" when they may): the policy gate that stops a
-    signed-in session (forced or due password change, an administrator without a second factor)."""
-    from django_otp.plugins.otp_totp.models import TOTPDevice  # noqa: PLC0415 - models load after apps
-
+def owed_step(user, *, second_factor: bool) -> str:
+    """What an account must do before it may work, for a session (PolicyMiddleware) and an API token alike:
+    "must_change" (first sign-in, a reset), "expired" (password older than the maximum age), "mfa" (an
+    administrator without a second factor: `second_factor` says whether there is one), or "" (nothing)."""
     if user.must_change_password:
-        return "the account must change its password at the next sign-in"
+        return "must_change"
     if password_expired(user):
-        return f"the password is older than {settings.PASSWORD_MAX_AGE_DAYS} days; sign in and change it"
-    if user.mfa_required and not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
-        return "administrators need a second factor; sign in and set one up"
+        return "expired"
+    if user.mfa_required and not second_factor:
+        return "mfa"
     return ""
+
+
+def token_refusal(user) -> str:
+    """Why this user's API tokens may not be used now ("" when they may)."""
+    from django_otp import user_has_device  # noqa: PLC0415 - its models load after the apps
+
+    return {
+        "must_change": "the account must change its password at the next sign-in",
+        "expired": f"the password is older than {settings.PASSWORD_MAX_AGE_DAYS} days; sign in and change it",
+        "mfa": "administrators need a second factor; sign in and set one up",
+    }.get(owed_step(user, second_factor=user_has_device(user)), "")

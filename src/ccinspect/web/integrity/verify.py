@@ -95,6 +95,14 @@ def verify_evidence(report: Report, using: str = "default") -> None:
 GRACE_MINUTES = 60
 
 
+def _settled(p: Path, cutoff: float) -> bool:
+    """Last modified before `cutoff`: False for a younger file (a write in flight) or one already gone."""
+    try:
+        return p.lstat().st_mtime <= cutoff
+    except FileNotFoundError:
+        return False
+
+
 def find_orphans(using: str = "default", *, grace_minutes: float = GRACE_MINUTES) -> list[Path]:
     """Files under MEDIA_ROOT no evidence record names, last modified more than `grace_minutes` ago
     (a file being stored now, or just stored again, is younger: `evidence._write` touches a reused one)."""
@@ -110,14 +118,8 @@ def find_orphans(using: str = "default", *, grace_minutes: float = GRACE_MINUTES
         for name in files:
             p = Path(dirpath) / name
             rel = p.relative_to(root).as_posix()
-            if rel in named:
-                continue
-            try:
-                if p.lstat().st_mtime > cutoff:
-                    continue
-            except FileNotFoundError:
-                continue
-            out.append(p)
+            if rel not in named and _settled(p, cutoff):
+                out.append(p)
     return sorted(out)
 
 
@@ -128,23 +130,16 @@ def verify_orphans(report: Report, using: str = "default", *, sweep: bool = Fals
         rel = p.relative_to(root).as_posix()
         report.orphans.append(rel)
         if sweep:
-            try:
-                p.unlink()
-            except FileNotFoundError:
-                pass
+            p.unlink(missing_ok=True)
             report.swept.append(rel)
     spool = settings.FILE_UPLOAD_TEMP_DIR  # ours only: the system's /tmp is never swept
     if spool and Path(spool).is_dir():
         cutoff = time.time() - grace_minutes * 60
         for p in sorted(Path(spool).iterdir()):
-            try:
-                if not p.is_file() or p.lstat().st_mtime > cutoff:  # younger: an upload still arriving
-                    continue
+            if p.is_file() and _settled(p, cutoff):  # a younger one is an upload still arriving
                 report.stale_uploads.append(p.name)
                 if sweep:
-                    p.unlink()
-            except FileNotFoundError:
-                continue
+                    p.unlink(missing_ok=True)
 
 
 class AnchorError(ValueError):
