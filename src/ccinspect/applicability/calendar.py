@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 
 from ccinspect.catalog import Catalog, Requirement, load_catalog
 from ccinspect.catalog.models import CADENCE_MONTHS, CADENCE_ZH, Cadence, RecurringDuty
+from ccinspect.core.dates import dual, months_after, period_start, to_roc
 
-from .dates import add_months, dual, end_of_month, months_after, to_roc
 from .engine import Applicability, Evaluator
 from .profile import BrokerProfile
 
@@ -140,16 +140,16 @@ class CalendarBuilder:
                 fye = self.profile.fiscal_year_end_date(year)
                 due = months_after(fye, duty.due_months_after)
                 if start <= due <= end:
-                    yield due, add_months(fye, -12) + dt.timedelta(days=1)
+                    yield due, period_start(fye, 12)
             return
         if last is not None:
             # Counted from when the broker last did it: the next one is due `months` later.
-            due = add_months(last, months)
+            due = months_after(last, months)
             while due < start:
-                due = add_months(due, months)
+                due = months_after(due, months)
             while due <= end:
-                yield due, add_months(due, -months) + dt.timedelta(days=1)
-                due = add_months(due, months)
+                yield due, period_start(due, months)
+                due = months_after(due, months)
             return
         if 12 % months == 0:
             for p_start, p_end in _periods_months(months, start, end):
@@ -170,10 +170,10 @@ def _periods_months(months: int, start: dt.date, end: dt.date):
     """Calendar-aligned periods of `months` (a divisor of 12) whose last day falls in [start, end]."""
     d = dt.date(start.year, 1, 1)
     while d <= end:
-        p_end = end_of_month(add_months(d, months - 1))
+        p_end = months_after(d - dt.timedelta(days=1), months)
         if start <= p_end <= end:
             yield d, p_end
-        d = add_months(d, months)
+        d = p_end + dt.timedelta(days=1)
 
 
 def build_calendar(profile: BrokerProfile, start: dt.date, end: dt.date,

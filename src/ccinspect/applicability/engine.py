@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 
 from ccinspect.catalog import Catalog, FrameworkVersion, Requirement, load_catalog
 from ccinspect.catalog.models import TierBinding, TierDuty
+from ccinspect.core.dates import dual
 
-from .dates import dual
 from .profile import BrokerProfile
 
 

@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from .dates import DateParseError, parse_date
+from ccinspect.core.dates import DateParseError, parse_date
 
 
 class ProfileError(ValueError):

@@ -11,11 +11,10 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from dateutil.relativedelta import relativedelta
-
-from ccinspect.applicability import BrokerProfile, dual, tier_for_capital
+from ccinspect.applicability import BrokerProfile, tier_for_capital
 from ccinspect.applicability.engine import duty_view
 from ccinspect.catalog import Catalog, load_catalog
+from ccinspect.core.dates import dual, months_after
 
 from .model import (
     MOMENT_TEXT,
@@ -111,10 +110,6 @@ class Status:
             "due": [d.to_dict() for d in self.due], "last_drills": self.last_drills,
             "tolerance": self.tolerance, "notes": self.notes,
         }
-
-
-def months_after(d: dt.date, months: int) -> dt.date:
-    return d + relativedelta(months=months)
 
 
 def _m(x: float | None) -> str:

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from ccinspect.applicability.dates import end_of_month
+from ccinspect.core.dates import end_of_month
 from ccinspect.web.accounts import audit
 from ccinspect.web.accounts.models import Organisation, Role, User
 from ccinspect.web.inspections import services as svc

@@ -17,7 +17,7 @@ from ninja.errors import AuthenticationError
 from ninja.files import UploadedFile
 from ninja.security import HttpBearer
 
-from ccinspect.applicability import DateParseError, parse_date
+from ccinspect.core.dates import DateParseError, parse_date
 from ccinspect.web.accounts import audit
 from ccinspect.web.accounts.models import ApiToken
 from ccinspect.web.accounts.passwords import token_refusal
