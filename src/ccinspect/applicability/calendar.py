@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from ccinspect.catalog import Catalog, Requirement, load_catalog
 from ccinspect.catalog.models import CADENCE_MONTHS, CADENCE_ZH, Cadence, RecurringDuty
 from ccinspect.core.dates import dual, months_after, period_start, to_roc
+from ccinspect.core.ids import OccurrenceId
 
 from .engine import Applicability, Evaluator
 from .profile import BrokerProfile
@@ -86,11 +87,10 @@ class CalendarBuilder:
                 for unit in self._units(res):
                     if unit.cadence != cadence or unit.ref_id not in ids:
                         continue
-                    label = {Cadence.monthly: f"{p_end.year}-{p_end.month:02d}",
-                             Cadence.semiannual: f"{p_end.year}H{1 if p_end.month <= 6 else 2}",
-                             Cadence.annual: f"{p_end.year}"}[cadence]
+                    occ_id = OccurrenceId.inspection(unit.ref_id, cadence.value, p_end)
+                    label = occ_id.period
                     out.append(Occurrence(
-                        due=p_end, kind="inspection", id=f"inspection:{unit.ref_id}:{label}",
+                        due=p_end, kind="inspection", id=str(occ_id),
                         title=f"{unit.title or unit.text}（{unit.ref_id}）{CADENCE_ZH[cadence]} {label}",
                         title_en=f"{unit.title_en or unit.text_en} ({unit.ref_id}) {cadence.value} inspection {label}",
                         ref_ids=(unit.ref_id,), period_start=p_start, period_end=p_end,
@@ -126,7 +126,7 @@ class CalendarBuilder:
                 if not self._applies(duty, due):
                     continue
                 out.append(Occurrence(
-                    due=due, kind="duty", id=f"duty:{duty.id}:{due.isoformat()}",
+                    due=due, kind="duty", id=str(OccurrenceId.duty(duty.id, due)),
                     title=duty.name, title_en=duty.name_en, ref_ids=tuple(duty.ref_ids),
                     period_start=p_start, period_end=due, basis=duty.basis, basis_en=duty.basis_en,
                     assumed=duty.assumed, extra={"every_months": months},
