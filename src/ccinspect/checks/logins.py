@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from .model import Check, EvidenceError, Fact
+from ccinspect.core.results import Check, EvidenceError, Fact, alert_facts
 
 
 def _evidence_error(ctx, message: str, fallback: str) -> EvidenceError:
@@ -34,13 +34,7 @@ def analyze(ctx) -> list[Check]:
         first = res.problems.samples[0]
         raise EvidenceError(ctx.rel_str(first.file), int(first.line) if str(first.line).isdigit() else 0,
                             first.field, f"no readable login event ({first.message})")
-    facts = []
-    for a in sorted(res.alerts, key=lambda a: (a.severity, a.kind))[: int(p["max_alert_facts"])]:
-        accts = ", ".join(a.accounts[:5]) + (" …" if len(a.accounts) > 5 else "")
-        ips = ", ".join(a.ips[:5]) + (" …" if len(a.ips) > 5 else "")
-        facts.append(Fact(f"{a.severity} {a.kind}: accounts {accts or '-'} from {ips or '-'} "
-                          f"({a.first} – {a.last}) {a.detail}".strip(), subject=a.kind,
-                          date=(a.first or "")[:10] or None))
+    facts = alert_facts((a.as_dict() for a in res.alerts), limit=int(p["max_alert_facts"]))
     for pr in res.problems.samples[:10]:
         facts.append(Fact(f"malformed line skipped: {pr.field}: {pr.message}", file=ctx.rel_str(pr.file),
                           line=int(pr.line) if str(pr.line).isdigit() else None))
