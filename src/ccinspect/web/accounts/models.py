@@ -21,6 +21,9 @@ class Organisation(models.Model):
     kind = models.CharField(_("kind"), max_length=20, choices=KINDS, default=BROKER)
     profile = models.JSONField(_("broker profile"), default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # A retired broker keeps its records (inspections, evidence, the audit trail) but has no active users.
+    retired_at = models.DateTimeField(_("retired at"), null=True, blank=True)
+    retired_reason = models.CharField(_("reason for retirement"), max_length=500, blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -43,8 +46,20 @@ class Role(models.TextChoices):
     COMPUTER_AUDITOR = "computer_auditor", _("Computer auditor")
     REGULATOR = "regulator_inspector", _("Regulator inspector")
 
+    @property
+    def reads_many_brokers(self) -> bool:
+        """Its users read more than one broker's data (the regulator's roles, the site administrator)."""
+        return self in MULTI_BROKER_ROLES
+
+    @property
+    def needs_second_factor(self) -> bool:
+        """Sign-in and API tokens need a second factor: administrators and every role reading many brokers."""
+        return self in ADMIN_ROLES or self in MULTI_BROKER_ROLES
+
 
 ADMIN_ROLES = {Role.SITE_ADMIN, Role.BROKER_ADMIN}
+# Add a new regulator role here and it reads every broker and needs a second factor.
+MULTI_BROKER_ROLES = {Role.SITE_ADMIN, Role.REGULATOR}
 
 
 class User(AbstractUser):
@@ -67,7 +82,7 @@ class User(AbstractUser):
 
     @property
     def mfa_required(self) -> bool:
-        return self.role in ADMIN_ROLES
+        return self.role in Role.values and Role(self.role).needs_second_factor
 
     @property
     def is_site_admin(self) -> bool:
@@ -79,7 +94,7 @@ class User(AbstractUser):
 
     @property
     def sees_all_brokers(self) -> bool:
-        return self.role in (Role.SITE_ADMIN, Role.REGULATOR)
+        return self.role in MULTI_BROKER_ROLES
 
     @property
     def can_prepare(self) -> bool:
