@@ -46,5 +46,6 @@ urlpatterns = [
     path("", include("ccinspect.web.regulator.urls")),
     path("", include("ccinspect.web.reporting.urls")),
     path("", include("ccinspect.web.continuity.urls")),
+    path("", include("ccinspect.web.brokers.urls")),
     path("api/", api.urls),
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import secrets
 
@@ -10,7 +11,7 @@ from django.db import connections, models, router, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from ccinspect.applicability import BrokerProfile, profile_from_mapping
+from ccinspect.applicability import BrokerProfile, ProfileHistory, profile_from_mapping
 
 
 class Organisation(models.Model):
@@ -35,8 +36,23 @@ class Organisation(models.Model):
     def is_broker(self) -> bool:
         return self.kind == self.BROKER
 
-    def broker_profile(self) -> BrokerProfile:
-        return profile_from_mapping({"capital": 0, **self.profile, "name": self.name}, f"organisation {self.name}")
+    def profile_history(self) -> ProfileHistory:
+        """The broker's profile versions (ccinspect.web.brokers writes them under "history", each in force from
+        its date); a profile without history is one version in force throughout."""
+        where = f"organisation {self.name}"
+        data = self.profile or {}
+        versions = data.get("history") or []
+        if not versions:
+            fields = {k: v for k, v in data.items() if k != "history"}
+            return ProfileHistory.single(profile_from_mapping({**fields, "name": self.name}, where))
+        return ProfileHistory([
+            (dt.date.fromisoformat(v["from"]),
+             profile_from_mapping({**v["profile"], "name": self.name}, f"{where}, version from {v['from']}"))
+            for v in versions])
+
+    def broker_profile(self, on: dt.date | None = None) -> BrokerProfile:
+        """The profile in force on a date (today by default); no capital is a ProfileError, never tier 4."""
+        return self.profile_history().at(on or timezone.localdate())
 
 
 class Role(models.TextChoices):
