@@ -30,7 +30,7 @@ def create_user(actor, *, organisation: Organisation | None, username: str, role
     if not username:
         raise LifecycleError("請填使用者名稱；a user name is required")
     if User.objects.filter(username__iexact=username).exists():
-        raise ValueError(f"the user name {username!r} is taken")
+        raise LifecycleError(f"使用者名稱已被使用；the user name {username!r} is taken")
     initial = password or random_password()
     with audit.acting_as(actor):
         user = User(username=username, organisation=organisation, role=role, first_name=first_name,
