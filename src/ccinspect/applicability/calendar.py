@@ -11,7 +11,7 @@ from ccinspect.core.dates import dual, months_after, period_start, to_roc
 from ccinspect.core.ids import OccurrenceId
 
 from .engine import Applicability, Evaluator
-from .profile import BrokerProfile
+from .profile import BrokerProfile, ProfileHistory
 
 
 @dataclass(frozen=True)
@@ -51,15 +51,18 @@ def _periods(cadence: Cadence, start: dt.date, end: dt.date):
 
 
 class CalendarBuilder:
-    def __init__(self, profile: BrokerProfile, catalog: Catalog | None = None):
+    def __init__(self, profile: BrokerProfile | ProfileHistory, catalog: Catalog | None = None):
         self.cat = catalog or load_catalog()
-        self.profile = profile
+        # Each date is judged by the profile version in force on it (ProfileHistory's transition rule); the
+        # recurring duties' last dates and the fiscal year come from the latest version.
+        self.history = profile if isinstance(profile, ProfileHistory) else ProfileHistory.single(profile)
+        self.profile = self.history.latest
         self._evaluators: dict[dt.date, Evaluator] = {}
         self._cache: dict[dt.date, Applicability] = {}
 
     def evaluator(self, on: dt.date) -> Evaluator:
         if on not in self._evaluators:
-            self._evaluators[on] = Evaluator(self.profile, on, self.cat)
+            self._evaluators[on] = Evaluator(self.history.at(on), on, self.cat)
         return self._evaluators[on]
 
     def applicability(self, on: dt.date) -> Applicability:
@@ -117,20 +120,22 @@ class CalendarBuilder:
 
     def duties(self, start: dt.date, end: dt.date) -> list[Occurrence]:
         out = []
-        tier = self.applicability(end).tier
+        # The tiers in force somewhere in [start, end]; with one version, the one tier of the range.
+        starts = [start] + [d for d, _ in self.history.versions if start < d <= end]
+        tiers = {self.applicability(d).tier for d in starts}
         for duty in self.cat.recurring.duties:
-            months = self._interval(duty, tier)
-            if not months:
-                continue
-            for due, p_start in self._dues(duty, months, start, end):
-                if not self._applies(duty, due):
-                    continue
-                out.append(Occurrence(
-                    due=due, kind="duty", id=str(OccurrenceId.duty(duty.id, due)),
-                    title=duty.name, title_en=duty.name_en, ref_ids=tuple(duty.ref_ids),
-                    period_start=p_start, period_end=due, basis=duty.basis, basis_en=duty.basis_en,
-                    assumed=duty.assumed, extra={"every_months": months},
-                ))
+            intervals = {t: self._interval(duty, t) for t in tiers}
+            for months in sorted({m for m in intervals.values() if m}):
+                for due, p_start in self._dues(duty, months, start, end):
+                    # a tier-dependent interval: the due date's tier decides which interval it follows
+                    if intervals[self.applicability(due).tier] != months or not self._applies(duty, due):
+                        continue
+                    out.append(Occurrence(
+                        due=due, kind="duty", id=str(OccurrenceId.duty(duty.id, due)),
+                        title=duty.name, title_en=duty.name_en, ref_ids=tuple(duty.ref_ids),
+                        period_start=p_start, period_end=due, basis=duty.basis, basis_en=duty.basis_en,
+                        assumed=duty.assumed, extra={"every_months": months},
+                    ))
         return out
 
     def _dues(self, duty: RecurringDuty, months: int, start: dt.date, end: dt.date):
@@ -176,7 +181,7 @@ def _periods_months(months: int, start: dt.date, end: dt.date):
         d = p_end + dt.timedelta(days=1)
 
 
-def build_calendar(profile: BrokerProfile, start: dt.date, end: dt.date,
+def build_calendar(profile: BrokerProfile | ProfileHistory, start: dt.date, end: dt.date,
                    catalog: Catalog | None = None) -> list[Occurrence]:
     if end < start:
         raise ValueError(f"--to {end} is before --from {start}")

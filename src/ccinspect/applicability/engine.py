@@ -31,6 +31,11 @@ def tier_for_capital(capital: int, catalog: Catalog | None = None) -> int:
     raise ApplicabilityError(f"capital {capital} falls in no tier of the tier schedule")
 
 
+def profile_tier(profile: BrokerProfile, catalog: Catalog | None = None) -> int:
+    """The broker's tier: its override (with a reason, see BrokerProfile) or else the tier of its capital."""
+    return profile.tier_override or tier_for_capital(profile.capital, catalog)
+
+
 @dataclass(frozen=True)
 class DutyView:
     """A tier duty as it binds (or not) one tier, under the governing source."""
@@ -166,7 +171,7 @@ class Evaluator:
         self.cat = catalog or load_catalog()
         self.profile = profile
         self.as_of = as_of
-        self.tier = tier_for_capital(profile.capital, self.cat)
+        self.tier = profile_tier(profile, self.cat)
         self.tier_source = tier_source
         self.fv: FrameworkVersion = (
             self.cat.version("mechanism", version) if version else self.cat.version_in_force("mechanism", as_of)

@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ccinspect.applicability import BrokerProfile, tier_for_capital
+from ccinspect.applicability import BrokerProfile, profile_tier
 from ccinspect.applicability.engine import duty_view
 from ccinspect.catalog import Catalog, load_catalog
 from ccinspect.core.dates import dual, months_after
@@ -128,7 +128,7 @@ def _m(x: float | None) -> str:
 class _Run:
     def __init__(self, reg: Register, profile: BrokerProfile, as_of: dt.date, rules: RuleSet, cat: Catalog):
         self.reg, self.profile, self.as_of, self.rules, self.cat = reg, profile, as_of, rules, cat
-        self.tier = tier_for_capital(profile.capital, cat)
+        self.tier = profile_tier(profile, cat)
         self.gaps: list[Gap] = []
         self.upcoming: list[Gap] = []
         self.due: list[DueItem] = []

@@ -22,7 +22,8 @@ DEMO_BROKER = "示範證券股份有限公司"
 OTHER_BROKER = "鄰家證券股份有限公司"
 REGULATOR = "臺灣證券交易所"
 # Demo-only TOTP secrets (base32), printed by `make run` so the demo can be signed into.
-DEMO_TOTP = {"admin": "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", "demo-admin": "KRSXG5CTMVRXEZLUKRSXG5CTMVRXEZLU"}
+DEMO_TOTP = {"admin": "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", "demo-admin": "KRSXG5CTMVRXEZLUKRSXG5CTMVRXEZLU",
+             "demo-regulator": "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"}
 
 USERS = [
     # username, org, role, family, given, title, password

@@ -55,7 +55,8 @@ def register_for(org) -> Register:
 
 
 def status_for(org, as_of: dt.date | None = None) -> Status:
-    return evaluate(register_for(org), org.broker_profile(), as_of or timezone.localdate())
+    day = as_of or timezone.localdate()
+    return evaluate(register_for(org), org.broker_profile(day), day)  # the profile version in force that day
 
 
 def _messages(exc: ValidationError) -> list[str]:

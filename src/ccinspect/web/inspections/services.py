@@ -53,7 +53,7 @@ def _applicability(name: str, profile_json: str, on: dt.date):
     """A pure function of the profile, the date and the catalog, and pages ask it often (the dashboard for
     each period of its calendar, the regulator's views for each of the 64 brokers): evaluated once."""
     org = Organisation(name=name, profile=json.loads(profile_json))
-    return evaluate(org.broker_profile(), on, catalog())
+    return evaluate(org.broker_profile(on), on, catalog())  # the profile version in force on the date
 
 
 def calendar_for(org: Organisation, start: dt.date, end: dt.date, kind: str | None = "inspection"):
@@ -64,7 +64,7 @@ def calendar_for(org: Organisation, start: dt.date, end: dt.date, kind: str | No
 def _calendar(name: str, profile_json: str, start: dt.date, end: dt.date) -> tuple:
     """Pure too (profile, dates, catalog), and asked for on every dashboard: built once per broker and day."""
     org = Organisation(name=name, profile=json.loads(profile_json))
-    return tuple(build_calendar(org.broker_profile(), start, end, catalog()))
+    return tuple(build_calendar(org.profile_history(), start, end, catalog()))
 
 
 def inspectable(org: Organisation, occs) -> set[str]:
