@@ -11,7 +11,9 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+from ccinspect.core import textfile
 from ccinspect.core.dates import DateParseError, parse_date
+from ccinspect.core.errors import InputError
 
 from .model import EvidenceError
 
@@ -28,15 +30,11 @@ def sha256(path: Path) -> str:
 
 
 def read_text(path: Path, shown: str) -> str:
-    """Text in UTF-8 or, as `secedit /export` writes it, UTF-16 with a byte-order mark."""
-    raw = path.read_bytes()
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return raw.decode("utf-16")
+    """Text in UTF-8 (with or without BOM), UTF-16 (as `secedit /export` writes it) or CP950 (core.textfile)."""
     try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise EvidenceError(shown, line, "(encoding)", "not UTF-8 or UTF-16 text") from None
+        return textfile.read_text(path).text
+    except InputError as exc:  # names the encoding tried, the line and the byte
+        raise EvidenceError(shown, exc.line or 0, "(encoding)", exc.msg, **exc.params) from None
 
 
 def _norm(name: str) -> str:
