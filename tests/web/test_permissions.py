@@ -195,6 +195,12 @@ BODIES = {
     "/api/incidents/{incident_id}/report": {"stage": "initial"},
     "/api/incidents/{incident_id}/findings": {"item_id": 0, "title": "x", "severity": "low", "due_date": "2025-12-31"},
     "/api/incidents/{incident_id}/bcp": {"action": "x", "due_date": "2025-12-31"},
+    "/api/brokers": {"name": "x", "profile": {"capital": "10億"}},
+    "/api/brokers/{broker_id}": {"name": "x", "profile": {"capital": "10億"}},
+    "/api/brokers/{broker_id}/retire": {"reason": "x"},
+    "/api/users": {"username": "x", "role": "security_officer", "organisation_id": 0},
+    "/api/users/{user_id}/disable": {"reason": "x"}, "/api/users/{user_id}/enable": {"reason": "x"},
+    "/api/users/{user_id}/unlock": {"reason": "x"}, "/api/users/{user_id}/role": {"role": "computer_auditor"},
 }
 
 
@@ -211,7 +217,8 @@ def test_api_never_crosses_brokers(bworld, who):
     w = bworld
     client = Client(HTTP_AUTHORIZATION=f"Bearer {token_for(getattr(w, who))}")
     ids = {"inspection_id": w.insp_b.pk, "item_id": w.item_b.pk, "finding_id": w.f_b.pk,
-           "evidence_id": w.ev_b.pk, "broker_id": w.b.pk, "ref_id": "CC-18000.1", "incident_id": w.inc_b.pk}
+           "evidence_id": w.ev_b.pk, "broker_id": w.b.pk, "ref_id": "CC-18000.1", "incident_id": w.inc_b.pk,
+           "user_id": w.officer_b.pk}
     before = _b_state(w)
     for path, method in API_OPS:
         url = re.sub(r"\{(\w+)\}", lambda m: str(ids[m.group(1)]), path)
