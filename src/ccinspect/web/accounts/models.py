@@ -42,9 +42,12 @@ class Role(models.TextChoices):
     SECURITY_OFFICER = "security_officer", _("Security officer")
     COMPUTER_AUDITOR = "computer_auditor", _("Computer auditor")
     REGULATOR = "regulator_inspector", _("Regulator inspector")
+    REGULATOR_SUPERVISOR = "regulator_supervisor", _("Regulator supervisor")
 
 
 ADMIN_ROLES = {Role.SITE_ADMIN, Role.BROKER_ADMIN}
+# the exchange's staff: they read every broker; the supervisor also approves inspections (web/oversight)
+REGULATOR_ROLES = {Role.REGULATOR, Role.REGULATOR_SUPERVISOR}
 
 
 class User(AbstractUser):
@@ -75,11 +78,11 @@ class User(AbstractUser):
 
     @property
     def is_regulator(self) -> bool:
-        return self.role == Role.REGULATOR
+        return self.role in REGULATOR_ROLES
 
     @property
     def sees_all_brokers(self) -> bool:
-        return self.role in (Role.SITE_ADMIN, Role.REGULATOR)
+        return self.role == Role.SITE_ADMIN or self.role in REGULATOR_ROLES
 
     @property
     def can_prepare(self) -> bool:
@@ -91,7 +94,7 @@ class User(AbstractUser):
 
     @property
     def can_view_audit(self) -> bool:
-        return self.role in (Role.SITE_ADMIN, Role.BROKER_ADMIN, Role.COMPUTER_AUDITOR, Role.REGULATOR)
+        return self.role in (Role.SITE_ADMIN, Role.BROKER_ADMIN, Role.COMPUTER_AUDITOR) or self.role in REGULATOR_ROLES
 
 
 class PasswordHistory(models.Model):

@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from . import audit
-from .models import Organisation, Role, User
+from .models import REGULATOR_ROLES, Organisation, Role, User
 from .passwords import random_password
 
 
@@ -26,7 +26,7 @@ def create_user(actor, *, organisation: Organisation | None, username: str, role
         raise PermissionDenied("you may not create users for this organisation")
     if role not in Role.values:
         raise ValueError(f"unknown role {role!r}")
-    if actor is not None and actor.role == Role.BROKER_ADMIN and role in (Role.SITE_ADMIN, Role.REGULATOR):
+    if actor is not None and actor.role == Role.BROKER_ADMIN and (role == Role.SITE_ADMIN or role in REGULATOR_ROLES):
         raise PermissionDenied("a broker administrator creates broker users only")
     if role in (Role.BROKER_ADMIN, Role.SECURITY_OFFICER, Role.COMPUTER_AUDITOR) and (
             organisation is None or not organisation.is_broker):

@@ -25,7 +25,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from ccinspect.web.pagination import paginate
 
 from . import audit
-from .models import ApiToken, AuditEvent, Organisation, Role, User
+from .models import REGULATOR_ROLES, ApiToken, AuditEvent, Organisation, Role, User
 from .passwords import change_password
 from .services import can_manage_users, create_user, reset_password
 
@@ -218,7 +218,7 @@ def users_view(request):
             error = str(exc)
     users = User.objects.filter(organisation__in=orgs).select_related("organisation").order_by("organisation", "username")
     roles = [(v, label) for v, label in Role.choices
-             if request.user.role == Role.SITE_ADMIN or v not in (Role.SITE_ADMIN, Role.REGULATOR)]
+             if request.user.role == Role.SITE_ADMIN or v != Role.SITE_ADMIN and v not in REGULATOR_ROLES]
     return render(request, "accounts/users.html", {"users": users, "orgs": orgs, "roles": roles,
                                                    "created": created, "error": error},
                   status=400 if error else 200)
