@@ -245,8 +245,8 @@ def _ev(e: Evidence) -> dict:
 
 
 def _finding(f: Finding) -> dict:
-    return {"id": f.pk, "broker_id": f.organisation_id, "inspection_id": f.inspection_id, "item_id": f.item_id,
-            "ref_id": f.ref_id, "chapter": f.chapter, "title": f.title, "severity": f.severity,
+    return {"id": f.pk, "broker_id": f.organisation_id, "source": f.source, "inspection_id": f.inspection_id,
+            "item_id": f.item_id, "ref_id": f.ref_id, "chapter": f.chapter, "title": f.title, "severity": f.severity,
             "deduction_points": float(f.deduction_points), "owner_id": f.owner_id, "due_date": f.due_date,
             "remediation_plan": f.remediation_plan, "status": f.status, "overdue": f.is_overdue}
 

@@ -67,3 +67,9 @@ def require_reviewer(user, organisation_id) -> None:
 def require_broker_member(user, organisation_id) -> None:
     if not member_of(user, organisation_id) or user.role in REGULATOR_ROLES:
         raise PermissionDenied("only the broker's own users may do this")
+
+
+def require_regulator_reviewer(user) -> None:
+    """A regulator's finding is closed (or its retest sent back) by the regulator, not the broker."""
+    if not (user.is_authenticated and user.role in REGULATOR_ROLES):
+        raise PermissionDenied("only the regulator may accept the retest of its own finding")
