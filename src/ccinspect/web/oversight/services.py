@@ -23,7 +23,7 @@ from ccinspect.web.accounts import audit
 from ccinspect.web.accounts.models import REGULATOR_ROLES, Organisation, Role, User
 from ccinspect.web.inspections import evidence as ev
 from ccinspect.web.inspections import services as isvc
-from ccinspect.web.inspections.models import DeductionRule, Evidence, Finding, FindingEvent
+from ccinspect.web.inspections.models import DeductionRule, Finding, FindingEvent
 from ccinspect.web.inspections.permissions import require_preparer
 
 from .models import (
@@ -179,7 +179,7 @@ def build_requests(eng: Engagement) -> list[EvidenceRequest]:
     return out
 
 
-def _users(ids, role_ok) -> list[User]:
+def _users(ids, role_ok, what: str = "one of the regulator's staff") -> list[User]:
     out = []
     for i in ids or []:
         try:
@@ -187,7 +187,7 @@ def _users(ids, role_ok) -> list[User]:
         except (User.DoesNotExist, ValueError, TypeError):
             raise ServiceError(f"no active user {str(i)[:20]!r}") from None
         if not role_ok(u):
-            raise ServiceError(f"{u.username} is not one of the regulator's staff")
+            raise ServiceError(f"{u.username} is not {what}")
         out.append(u)
     return out
 
@@ -234,7 +234,7 @@ def create_engagement(user, org: Organisation, *, kind: str, title: str, period_
     if not inspectors:
         raise ServiceError("assign at least one inspector")
     sup = _users([supervisor_id] if supervisor_id not in (None, "") else [],
-                 lambda u: u.role == Role.REGULATOR_SUPERVISOR)
+                 lambda u: u.role == Role.REGULATOR_SUPERVISOR, "a regulator supervisor")
     if not sup:
         raise ServiceError("name the supervisor who approves (a regulator supervisor)")
     if sup[0] in inspectors:
@@ -322,7 +322,7 @@ def layout_path(req: EvidenceRequest, role: str, name: str) -> str:
 
 def answer(user, req: EvidenceRequest, *, text: str = "", name: str | None = None, data: bytes | None = None,
            role: str = "", supersedes_id=None) -> Answer:
-    eng = req.engagement
+    eng = Engagement.objects.select_related("organisation").get(pk=req.engagement_id)  # its status now
     require_preparer(user, eng.organisation_id)
     if eng.status != Engagement.REQUESTED:
         raise ServiceError("the inspection is not taking answers")
@@ -537,6 +537,7 @@ def comparison(th: ThematicInspection) -> dict:
     differs = {e.pk: sum(1 for r in rows for c, x in zip(r["cells"], engs, strict=True)
                          if x.pk == e.pk and c["state"] == "differs") for e in engs}
     return {"thematic": th, "engagements": engs, "rows": rows, "missing": missing, "differs": differs,
+            "brokers": [{"eng": e, "missing": missing[e.pk], "differs": differs[e.pk]} for e in engs],
             "not_answered": [e for e in engs if missing[e.pk]]}
 
 
