@@ -6,8 +6,8 @@ from .api.api import api
 from .continuity.api import router as continuity_api
 from .dashboard.views import dashboard
 from .incidents.api import router as incidents_api
-from .oversight.api import router as oversight_api
 from .inspections import views as insp
+from .oversight.api import router as oversight_api
 from .regulator.api import router as regulator_api
 from .reporting.api import router as reports_api
 
