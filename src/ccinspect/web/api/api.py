@@ -176,8 +176,9 @@ class EvidenceOut(Schema):
 class FindingOut(Schema):
     id: int
     broker_id: int
-    inspection_id: int
-    item_id: int
+    source: str  # self_inspection, or regulator (then no inspection or item)
+    inspection_id: int | None
+    item_id: int | None
     ref_id: str
     chapter: str
     title: str
