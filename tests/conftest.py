@@ -11,21 +11,14 @@ from pathlib import Path
 import pytest
 
 from ccinspect.catalog import load_catalog
+from ccinspect.catalog.loader import source_path
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-def seeds_dir() -> Path:
-    env = os.environ.get("CCINSPECT_SEEDS")
-    for cand in ([Path(env)] if env else []) + [REPO.parent / "shared" / "seeds", REPO / "shared" / "seeds"]:
-        if cand.is_dir():
-            return cand
-    raise FileNotFoundError("the seed documents (shared/seeds beside the repo) are missing; set CCINSPECT_SEEDS")
-
-
 def seed_text(prefix: str) -> str:
-    (path,) = sorted(seeds_dir().glob(f"{prefix}_*.txt"))
-    return path.read_text(encoding="utf-8")
+    """A source document's text: the copy bundled in src/ccinspect/catalog/sources, or CCINSPECT_SEEDS's."""
+    return source_path(prefix).read_text(encoding="utf-8")
 
 
 def squash(s: str) -> str:

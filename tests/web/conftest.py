@@ -83,7 +83,7 @@ def world(db):
     w.admin = make_user("admin_a", w.a, Role.BROKER_ADMIN, "經理", totp=True)
     w.officer_b = make_user("officer_b", w.b, Role.SECURITY_OFFICER)
     w.auditor_b = make_user("auditor_b", w.b, Role.COMPUTER_AUDITOR)
-    w.regulator = make_user("regulator", w.reg, Role.REGULATOR)
+    w.regulator = make_user("regulator", w.reg, Role.REGULATOR, totp=True)
     w.site = make_user("site", None, Role.SITE_ADMIN, totp=True)
     w.insp_a = svc.create_inspection(w.officer, w.a, "inspection:CC-18000:2025-05")
     w.insp_b = svc.create_inspection(w.officer_b, w.b, "inspection:CC-18000:2025-05")

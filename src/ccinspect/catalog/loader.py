@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -29,6 +30,25 @@ from .models import (
 )
 
 DATA_DIR = Path(str(resources.files("ccinspect.catalog") / "data"))
+# The TWSE documents the data is checked against (plain-text extractions; provenance in sources/README.md).
+SOURCES_DIR = Path(str(resources.files("ccinspect.catalog") / "sources"))
+
+
+def sources_dir() -> Path:
+    """The source documents: CCINSPECT_SEEDS when set (another copy to check against), else the bundled ones."""
+    env = os.environ.get("CCINSPECT_SEEDS")
+    path = Path(env) if env else SOURCES_DIR
+    if not path.is_dir():
+        raise CatalogError(f"CCINSPECT_SEEDS={env}: not a directory (unset it to use the bundled {SOURCES_DIR})")
+    return path
+
+
+def source_path(prefix: str) -> Path:
+    """The one source document whose name starts with `prefix_` (e.g. "002")."""
+    found = sorted(sources_dir().glob(f"{prefix}_*.txt"))
+    if len(found) != 1:
+        raise CatalogError(f"{sources_dir()}: expected exactly one {prefix}_*.txt, found {len(found)}")
+    return found[0]
 
 
 class CatalogError(ValueError):

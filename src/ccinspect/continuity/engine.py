@@ -11,11 +11,10 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from dateutil.relativedelta import relativedelta
-
-from ccinspect.applicability import BrokerProfile, dual, tier_for_capital
+from ccinspect.applicability import BrokerProfile, profile_tier
 from ccinspect.applicability.engine import duty_view
 from ccinspect.catalog import Catalog, load_catalog
+from ccinspect.core.dates import dual, months_after
 
 from .model import (
     MOMENT_TEXT,
@@ -113,10 +112,6 @@ class Status:
         }
 
 
-def months_after(d: dt.date, months: int) -> dt.date:
-    return d + relativedelta(months=months)
-
-
 def _m(x: float | None) -> str:
     return "—" if x is None else f"{x:g} min"
 
@@ -124,7 +119,7 @@ def _m(x: float | None) -> str:
 class _Run:
     def __init__(self, reg: Register, profile: BrokerProfile, as_of: dt.date, rules: RuleSet, cat: Catalog):
         self.reg, self.profile, self.as_of, self.rules, self.cat = reg, profile, as_of, rules, cat
-        self.tier = tier_for_capital(profile.capital, cat)
+        self.tier = profile_tier(profile, cat)
         self.gaps: list[Gap] = []
         self.upcoming: list[Gap] = []
         self.due: list[DueItem] = []

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from ccinspect.applicability.dates import months_after
+from ccinspect.core.dates import months_after
 
 
 class ReportError(ValueError):

@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "ccinspect.web.continuity",
     "ccinspect.web.oversight",
     "ccinspect.web.security",
+    "ccinspect.web.brokers",
 ]
 
 # The header middlewares sit above WhiteNoise so that static files get the same headers as pages.
@@ -117,6 +118,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "ccinspect.web.security.middleware.RateLimitMiddleware",
     "ccinspect.web.accounts.middleware.ActorMiddleware",
+    "ccinspect.web.accounts.middleware.DownloadAuditMiddleware",  # every attachment sent, in the audit trail
     "ccinspect.web.accounts.middleware.PolicyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "axes.middleware.AxesMiddleware",

@@ -2,6 +2,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from .accounts import views as acc
+from .accounts.api import router as users_api
 from .api.api import api
 from .continuity.api import router as continuity_api
 from .dashboard.views import dashboard
@@ -16,6 +17,7 @@ api.add_router("/regulator", regulator_api)
 api.add_router("/reports", reports_api)
 api.add_router("/continuity", continuity_api)
 api.add_router("/oversight", oversight_api)
+api.add_router("/users", users_api)
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="dashboard", permanent=False)),
@@ -49,5 +51,6 @@ urlpatterns = [
     path("", include("ccinspect.web.reporting.urls")),
     path("", include("ccinspect.web.continuity.urls")),
     path("", include("ccinspect.web.oversight.urls")),
+    path("", include("ccinspect.web.brokers.urls")),
     path("api/", api.urls),
 ]

@@ -20,6 +20,8 @@ from django.utils import timezone
 from ccinspect.applicability import evaluate
 from ccinspect.applicability.calendar import build_calendar
 from ccinspect.catalog import load_catalog
+from ccinspect.core.errors import InputError
+from ccinspect.core.ids import OccurrenceId, within
 from ccinspect.web.accounts import audit
 from ccinspect.web.accounts.models import Organisation
 
@@ -51,7 +53,7 @@ def _applicability(name: str, profile_json: str, on: dt.date):
     """A pure function of the profile, the date and the catalog, and pages ask it often (the dashboard for
     each period of its calendar, the regulator's views for each of the 64 brokers): evaluated once."""
     org = Organisation(name=name, profile=json.loads(profile_json))
-    return evaluate(org.broker_profile(), on, catalog())
+    return evaluate(org.broker_profile(on), on, catalog())  # the profile version in force on the date
 
 
 def calendar_for(org: Organisation, start: dt.date, end: dt.date, kind: str | None = "inspection"):
@@ -62,7 +64,7 @@ def calendar_for(org: Organisation, start: dt.date, end: dt.date, kind: str | No
 def _calendar(name: str, profile_json: str, start: dt.date, end: dt.date) -> tuple:
     """Pure too (profile, dates, catalog), and asked for on every dashboard: built once per broker and day."""
     org = Organisation(name=name, profile=json.loads(profile_json))
-    return tuple(build_calendar(org.broker_profile(), start, end, catalog()))
+    return tuple(build_calendar(org.profile_history(), start, end, catalog()))
 
 
 def inspectable(org: Organisation, occs) -> set[str]:
@@ -88,12 +90,7 @@ def _inspectable(name: str, profile_json: str, units: tuple) -> frozenset:
 
 
 def _cadence_of(occ_id: str) -> str:
-    period = occ_id.rsplit(":", 1)[-1]
-    if re.fullmatch(r"\d{4}-\d{2}", period):
-        return "monthly"
-    if re.fullmatch(r"\d{4}H[12]", period):
-        return "semiannual"
-    return "annual"
+    return OccurrenceId.parse(occ_id).cadence or "annual"
 
 
 @lru_cache(maxsize=32)
@@ -105,17 +102,20 @@ def _inspections_from(name: str, profile_json: str, year: int) -> dict:
 
 
 def find_occurrence(org: Organisation, occurrence_id: str):
-    m = re.search(r":(\d{4})", occurrence_id or "")
-    if not m or not occurrence_id.startswith("inspection:"):
+    try:
+        parsed = OccurrenceId.parse(occurrence_id or "")
+    except InputError:
+        parsed = None
+    if parsed is None or parsed.kind != "inspection":
         raise ServiceError(f"{occurrence_id!r} is not an inspection of the calendar")
-    occ = _inspections_from(org.name, _profile_key(org), int(m[1])).get(occurrence_id)
+    occ = _inspections_from(org.name, _profile_key(org), parsed.year).get(occurrence_id)
     if occ is not None:
         return occ
     raise ServiceError(f"{occurrence_id!r} is not on {org.name}'s inspection calendar")
 
 
 def _in_unit(ref_id: str, units: tuple[str, ...]) -> bool:
-    return any(ref_id == u or ref_id.startswith(u + ".") for u in units)
+    return any(within(ref_id, u) for u in units)
 
 
 @transaction.atomic

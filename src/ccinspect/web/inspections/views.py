@@ -211,6 +211,7 @@ def evidence_download(request, pk):
                         content_type=e.content_type)
     resp["X-Content-Type-Options"] = "nosniff"
     resp["Content-Security-Policy"] = "sandbox"
+    resp.audit_object, resp.audit_organisation_id = e, e.organisation_id  # the broker sees who downloaded it
     return resp
 
 

@@ -22,6 +22,7 @@ from decimal import Decimal
 from django.db.models import Count, Sum
 from django.utils import timezone
 
+from ccinspect.core.ids import RequirementId
 from ccinspect.web.accounts.models import Organisation
 from ccinspect.web.inspections import services as isvc
 from ccinspect.web.inspections.models import Finding, Inspection
@@ -196,7 +197,7 @@ def risk_now(period: str, lang: str = "zh", tier: int | None = None, top: int = 
     rows = []
     for ref in set(now) | set(before):
         share, was = now.get(ref, 0.0), before.get(ref)
-        rows.append({"ref_id": ref, "label": _label(ref, lang), "chapter": ref.split(".")[0],
+        rows.append({"ref_id": ref, "label": _label(ref, lang), "chapter": RequirementId.parse(ref).chapter,
                      "brokers": counts.get(ref, 0), "share": share, "previous": was,
                      "change": None if was is None or not n_prev else round(share - was, 1)})
     rows.sort(key=lambda r: (-r["share"], r["ref_id"]))

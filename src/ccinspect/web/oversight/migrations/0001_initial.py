@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('accounts', '0005_regulator_supervisor'),
+        ('accounts', '0006_regulator_supervisor'),
         ('inspections', '0004_finding_source'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0004_list_indexes'),
+        ('accounts', '0005_organisation_retired'),
     ]
 
     operations = [
