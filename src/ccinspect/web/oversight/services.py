@@ -169,7 +169,11 @@ def build_requests(eng: Engagement) -> list[EvidenceRequest]:
             continue
         if not (_in(r.ref_id, eng.scope_chapters) or r.ref_id in focus_refs):
             continue
-        points = [p for p in cat.focus_points_for(r.ref_id) if p.tiers is None or res.tier in p.tiers]
+        points, seen = [], set()
+        for p in cat.focus_points_for(r.ref_id):
+            if (p.tiers is None or res.tier in p.tiers) and p.text not in seen:  # one of each text
+                seen.add(p.text)
+                points.append(p)
         method, layouts = evidence_method(r.ref_id)
         out.append(EvidenceRequest(
             engagement=eng, organisation_id=eng.organisation_id, order=len(out), ref_id=r.ref_id, chapter=r.chapter,
