@@ -10,9 +10,9 @@ from pathlib import Path
 
 from ccinspect.applicability import BrokerProfile, evaluate
 from ccinspect.core.dates import months_before
+from ccinspect.core.results import Check, EvidenceError, Fact, RequirementResult, Status
 
 from .evidence import sha256
-from .model import Check, EvidenceError, Fact, RequirementResult, Status
 from .rules import AnalyzerSpec, RuleTable, load_rules
 
 REPORT_FORMAT = "ccinspect-inspection/1"

@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections import Counter
 from functools import lru_cache
 
 from django.conf import settings
@@ -22,6 +21,7 @@ from ccinspect.applicability.calendar import build_calendar
 from ccinspect.catalog import load_catalog
 from ccinspect.core.errors import InputError
 from ccinspect.core.ids import OccurrenceId, within
+from ccinspect.core.results import Severity, login_review_results
 from ccinspect.web.accounts import audit
 from ccinspect.web.accounts.models import Organisation
 
@@ -464,28 +464,20 @@ def from_login_scan(data: dict) -> list[dict]:
         if not isinstance(i, dict) or not isinstance(i.get("file"), str) or not SHA_RE.match(str(i.get("sha256"))):
             raise ServiceError(f"login scan: input {n + 1} needs a file and a valid sha256")
         files.append({"path": i["file"], "sha256": i["sha256"]})
-    by_ref: dict[str, list[dict]] = {r: [] for r in data.get("review_ref_ids") or [] if isinstance(r, str)}
     for n, a in enumerate(alerts):
         refs = a.get("ref_ids") if isinstance(a, dict) else None
         if not isinstance(refs, list) or not refs or not all(isinstance(r, str) and r for r in refs):
             raise ServiceError(f"login scan: alert {n + 1} names no ref_ids")
-        for r in refs:
-            by_ref.setdefault(r, []).append(a)
+        if a.get("severity") is not None and a.get("severity") not in set(Severity):
+            raise ServiceError(f"login scan: alert {n + 1}: severity {str(a['severity'])[:40]!r} is not one of "
+                               + ", ".join(Severity))
     rules = data.get("rules") if isinstance(data.get("rules"), dict) else {}
-    out = []
-    for ref_id, hits in by_ref.items():
-        kinds = Counter(str(a.get("kind", "alert")) for a in hits)
-        summary = (f"login monitoring: {len(hits)} alert(s): " + ", ".join(f"{k} {n}" for k, n in sorted(kinds.items()))
-                   if hits else "login monitoring: no alerts")
-        facts = [{"message": f"{a.get('id', '')} {a.get('severity', '')} {a.get('kind', '')}: "
-                             f"{a.get('detail', '')}".strip(),
-                  **{k: a[k] for k in ("id", "kind", "severity", "accounts", "ips", "first", "last", "counts")
-                     if k in a}} for a in hits]
-        out.append({"ref_id": ref_id, "status": "manual", "summary": summary, "facts": facts,
-                    "checks": [{"analyzer": "logins", "rule": "scan", "tool": data.get("tool", LOGIN_SCAN),
-                                "rules_version": rules.get("version"), "rules_sha256": rules.get("sha256")}],
-                    "evidence": files})
-    return out
+    review = [r for r in data.get("review_ref_ids") or [] if isinstance(r, str)]
+    return [{"ref_id": r.ref_id, "status": r.status.value, "summary": r.summary,
+             "facts": [f.to_dict() for f in r.checks[0].facts],
+             "checks": [{"analyzer": "logins", "rule": "scan", "tool": data.get("tool", LOGIN_SCAN),
+                         "rules_version": rules.get("version"), "rules_sha256": rules.get("sha256")}],
+             "evidence": files} for r in login_review_results(alerts, review)]
 
 
 def import_results(user, insp: Inspection, data, *, source: str = "results.json") -> dict:
