@@ -54,7 +54,7 @@ def setup_users(n_users: int, n_regulators: int, n_brokers: int) -> dict:
     from django.db import transaction  # noqa: PLC0415
     from django.utils import timezone  # noqa: PLC0415
 
-    from ccinspect.applicability.dates import end_of_month  # noqa: PLC0415
+    from ccinspect.core.dates import end_of_month  # noqa: PLC0415
     from ccinspect.web.accounts import audit  # noqa: PLC0415
     from ccinspect.web.accounts.models import ApiToken, Organisation, Role, User  # noqa: PLC0415
     from ccinspect.web.accounts.services import create_user  # noqa: PLC0415

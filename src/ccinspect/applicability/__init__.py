@@ -1,6 +1,5 @@
-"""Applicability: broker profile, tiers, ROC dates, the applicability engine and the inspection calendar."""
+"""Applicability: broker profile, tiers, the applicability engine and the inspection calendar."""
 
-from .dates import DateParseError, dual, parse_date, to_roc
 from .engine import (
     Applicability,
     ApplicabilityError,
@@ -20,7 +19,7 @@ from .profile import (
 )
 
 __all__ = [
-    "Applicability", "ApplicabilityError", "BrokerProfile", "DateParseError", "DutyView", "Entry",
-    "ProfileError", "dual", "evaluate", "load_profile", "parse_capital", "parse_date",
-    "ProfileHistory", "profile_from_mapping", "profile_tier", "tier_for_capital", "to_roc",
+    "Applicability", "ApplicabilityError", "BrokerProfile", "DutyView", "Entry",
+    "ProfileError", "evaluate", "load_profile", "parse_capital",
+    "ProfileHistory", "profile_from_mapping", "profile_tier", "tier_for_capital",
 ]

@@ -13,11 +13,30 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from .dates import DateParseError, parse_date
+from ccinspect.core.dates import DateParseError, parse_date
+from ccinspect.core.errors import InputError, place_of
 
 
-class ProfileError(ValueError):
+class ProfileError(InputError):
     """A profile is unusable; the message names the file and the field."""
+
+    def __init__(self, message, **where):
+        # the text says where ("broker.yaml: field 'capital': ..." or "capital: ..."); carried as fields too
+        if isinstance(message, str) and not where:
+            where = {"located": True, **_place(message)}
+        super().__init__(message, **where)
+
+
+def _place(text: str) -> dict:
+    first = text.split("\n", 1)[0]
+    head, sep, rest = first.partition(": ")
+    if not sep:
+        return {}
+    if rest.startswith("field '"):
+        return {**place_of(first), "field": rest[7:].split("'", 1)[0]}
+    if "/" in head or head.endswith((".yaml", ".yml", ".json")) or head == "profile":
+        return place_of(first)
+    return {"field": head}
 
 
 NO_CAPITAL = ("未填實收資本額或指撥營運資金（資安分級依此決定，不得為零）；no paid-in or allocated operating capital "

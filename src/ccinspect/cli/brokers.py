@@ -102,7 +102,7 @@ def show(broker: str = typer.Argument(..., help="id, name or TWSE broker code"),
          fmt: Fmt = typer.Option(Fmt.table, "--format")) -> None:
     """The profile in force on a date, its tier and every dated version."""
     _setup(None)
-    from ccinspect.applicability import DateParseError, parse_date
+    from ccinspect.core.dates import DateParseError, parse_date
     from ccinspect.web.brokers import services as svc
 
     try:

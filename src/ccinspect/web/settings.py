@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "ccinspect.web.regulator",
     "ccinspect.web.reporting",
     "ccinspect.web.continuity",
+    "ccinspect.web.oversight",
     "ccinspect.web.security",
     "ccinspect.web.brokers",
 ]

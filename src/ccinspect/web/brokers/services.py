@@ -16,9 +16,9 @@ from django.utils import timezone
 from pydantic import ValidationError
 from pydantic_core import PydanticUndefined
 
-from ccinspect.applicability import BrokerProfile, parse_date, profile_tier
-from ccinspect.applicability.dates import DateParseError
+from ccinspect.applicability import BrokerProfile, profile_tier
 from ccinspect.applicability.profile import NO_CAPITAL
+from ccinspect.core.dates import DateParseError, parse_date
 from ccinspect.web.accounts import audit
 from ccinspect.web.accounts.models import Organisation, Role
 from ccinspect.web.inspections.services import catalog

@@ -30,6 +30,7 @@ from ccinspect.continuity import (
     write_workbook,
 )
 from ccinspect.continuity.store import WORKBOOK_MAX_MEMBERS, WORKBOOK_MAX_UNZIPPED
+from ccinspect.core.ids import within
 from ccinspect.web.accounts import audit
 from ccinspect.web.accounts.models import Organisation
 from ccinspect.web.inspections import services as isvc
@@ -241,7 +242,7 @@ def candidate_items(org, gap=None):
     ).select_related("inspection").order_by("inspection__period_end", "order"))
     if gap is not None:
         refs = set(gap.mechanism) | {c.ref_id for c in gap.clauses}
-        items.sort(key=lambda i: 0 if any(i.ref_id == r or i.ref_id.startswith(r + ".") for r in refs) else 1)
+        items.sort(key=lambda i: 0 if any(within(i.ref_id, r) for r in refs) else 1)
     return items
 
 
