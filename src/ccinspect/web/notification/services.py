@@ -452,9 +452,9 @@ def figures(org_ids, start=None, end=None) -> dict:
     """Counts only (no account ids): what the regulator and the checklist item see."""
     qs = Notification.objects.filter(organisation_id__in=org_ids)
     if start:
-        qs = qs.filter(created_at__date__gte=start)
+        qs = qs.filter(detected_at__date__gte=start)
     if end:
-        qs = qs.filter(created_at__date__lte=end)
+        qs = qs.filter(detected_at__date__lte=end)
     f = qs.aggregate(
         requested=Count("id"), sent=Count("id", filter=Q(sent_at__isnull=False)),
         failed=Count("id", filter=Q(status=Notification.FAILED)),

@@ -46,9 +46,9 @@ def overview(request):
     org = request.user.organisation
     qs = notifications_for(request.user).select_related("case")
     if start:
-        qs = qs.filter(created_at__date__gte=start)
+        qs = qs.filter(detected_at__date__gte=start)
     if end:
-        qs = qs.filter(created_at__date__lte=end)
+        qs = qs.filter(detected_at__date__lte=end)
     status = request.GET.get("status", "")
     if status in {"queued", "sent", "failed", "answered"}:
         qs = qs.filter(status=status)
