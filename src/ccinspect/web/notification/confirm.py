@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.handlers.wsgi import WSGIHandler
 from django.shortcuts import render
-from django.urls import path
+from django.urls import include, path
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 from django_ratelimit.core import get_usage
@@ -58,7 +58,8 @@ def confirm_page(request):
     return render(request, "notification/confirm.html", {"state": "done", "answer": answer, "now": timezone.now()})
 
 
-urlpatterns = [path("", confirm_page, name="notification_confirm")]
+urlpatterns = [path("", confirm_page, name="notification_confirm"),
+               path("i18n/", include("django.conf.urls.i18n"))]
 
 
 class ConfirmHandler(WSGIHandler):

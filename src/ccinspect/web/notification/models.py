@@ -132,6 +132,14 @@ class Notification(models.Model):
         self.token_digest = contract.token_digest(self.token())
 
     @property
+    def reason_label(self) -> str:
+        from django.utils.translation import get_language
+
+        from ccinspect.notification.message import reason_text
+
+        return reason_text(self.kind, self.kind, get_language() or "zh-hant")
+
+    @property
     def expired(self) -> bool:
         return timezone.now() >= self.expires_at
 

@@ -411,10 +411,12 @@ def escalate(user, case: Case, *, title: str = "", personal_data=None, descripti
         raise ServiceError(f"{case.code} is already {case.get_status_display()}")
     n = case.notification
     inc = create_incident(user, case.organisation, {
-        "title": title.strip() or f"{case.code}: a customer did not make a login ({n.kind})",
+        "title": title.strip() or f"{case.code} 客戶表示非本人登入 / a customer did not make a login ({n.kind})",
         "category": "account_takeover", "detected_at": case.detected_at, "customers_affected": 1,
-        "description": description or f"Raised from {case.code} (notification {n.code}): the customer answered "
-                                      f"\"this was not me\" at {timezone.localtime(n.answered_at):%Y-%m-%d %H:%M}.",
+        "description": description or (
+            f"由 {case.code}（通知 {n.code}）開立：客戶於 {timezone.localtime(n.answered_at):%Y-%m-%d %H:%M} 回覆"
+            f"「非本人登入」。\nRaised from {case.code} (notification {n.code}): the customer answered "
+            f"\"this was not me\" at {timezone.localtime(n.answered_at):%Y-%m-%d %H:%M}."),
         "personal_data": list(personal_data or [])})
     with audit.acting_as(user):
         case.status, case.incident, case.decided_by, case.decided_at = Case.ESCALATED, inc, user, timezone.now()
