@@ -3,6 +3,7 @@ that answers 200, 500 or too late, and an SMTP server (aiosmtpd) that keeps what
 
 from __future__ import annotations
 
+import hashlib
 import json
 import socket
 import threading
@@ -19,14 +20,17 @@ def free_port() -> int:
 
 
 class Receiver(ThreadingHTTPServer):
-    """mode: "ok" (200), "500", "timeout" (answers after `delay` s), or "flaky" (500 for the first
-    `fail_first` requests of each delivery id, then 200). Verifies every signature with `secret`."""
+    """mode: "ok" (200), "500", "timeout" (answers after `delay` s), "flaky" (500 for the first
+    `fail_first` requests of each delivery id, then 200) or "share" (the same for `fail_share` of the
+    delivery ids, chosen by their hash). Verifies every signature with `secret`."""
 
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, secret: str, mode: str = "ok", *, delay: float = 3.0, fail_first: int = 1, addresses=None):
-        super().__init__(("127.0.0.1", 0), _Handler)
+    def __init__(self, secret: str, mode: str = "ok", *, delay: float = 3.0, fail_first: int = 1, addresses=None,
+                 fail_share: float = 0.0, port: int = 0):
+        super().__init__(("127.0.0.1", port), _Handler)
+        self.fail_share = fail_share
         self.secret, self.mode, self.delay, self.fail_first = secret, mode, delay, fail_first
         self.addresses = addresses or {}  # account -> e-mail, for the address lookup
         self.received: list[dict] = []
@@ -48,8 +52,19 @@ class Receiver(ThreadingHTTPServer):
         self.server_close()
 
 
+def _share(delivery: str) -> float:
+    return int(hashlib.sha256(delivery.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
+
+
+def serve(secret: str, mode: str, port: int, fail_share: float) -> None:
+    """Run a receiver in this process until killed (the bench runs it in a child process: no shared GIL)."""
+    srv = Receiver(secret, mode, fail_share=fail_share, port=port)
+    srv.serve_forever(poll_interval=0.05)
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as a real gateway
+    disable_nagle_algorithm = True  # as servers do: headers and body are two writes
 
     def log_message(self, *args):
         pass
@@ -72,7 +87,8 @@ class _Handler(BaseHTTPRequestHandler):
             seen = srv.per_delivery[delivery] = srv.per_delivery.get(delivery, 0) + 1
         if srv.mode == "timeout":
             time.sleep(srv.delay)
-        if srv.mode == "500" or (srv.mode == "flaky" and seen <= srv.fail_first):
+        if srv.mode == "500" or (srv.mode == "flaky" and seen <= srv.fail_first) or (
+                srv.mode == "share" and seen <= srv.fail_first and _share(delivery) < srv.fail_share):
             return self._answer(500, b'{"detail":"gateway down"}')
         with srv.lock:
             srv.received.append({"headers": dict(self.headers), "body": data})

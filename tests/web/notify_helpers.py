@@ -32,7 +32,7 @@ def gateway(officer, org, url: str, **kw) -> Gateway:
 
 def run_worker() -> None:
     """The real worker (django-tasks-db's db_worker), until nothing is due."""
-    call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", "--interval", "0.1")
+    call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", "--interval", "0.1", verbosity=0)
 
 
 def run_worker_until(check, timeout: float = 20.0) -> None:

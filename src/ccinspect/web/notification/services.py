@@ -206,7 +206,7 @@ def request_notifications(broker, rows, detected_at, *, user=None, source: str =
     existing = set(Notification.objects.filter(organisation=broker, dedupe_key__in=[p["dedupe_key"] for p in prepared])
                    .values_list("dedupe_key", flat=True))
     created = []
-    with transaction.atomic(), audit.acting_as(user):
+    with transaction.atomic():
         for p in prepared:
             if p["dedupe_key"] in existing:
                 continue
@@ -214,8 +214,14 @@ def request_notifications(broker, rows, detected_at, *, user=None, source: str =
                              nonce=secrets.token_hex(16), expires_at=now + dt.timedelta(hours=gw.token_hours),
                              next_attempt_at=now, requested_by=user, **p)
             n.set_token()
-            n.save()
             created.append(n)
+        created = Notification.objects.bulk_create(created, batch_size=500)
+        if created:  # one entry for the request, naming every notification (no account ids: counts, ids)
+            audit.record("create", model="notification.Notification", object_id=f"{len(created)} notifications",
+                         object_repr=f"notifications requested ({source[:100]})", organisation_id=broker.pk,
+                         actor=user, changes={"ids": [n.pk for n in created], "source": source[:300],
+                                              "detected_at": detected_at.isoformat(), "kinds": dict(Counter(
+                                                  n.kind for n in created))})
         _enqueue([n.pk for n in created])
     return {"requested": len(created), "already_requested": len(prepared) - len(created),
             "duplicates_in_input": sum(1 for _ in rows) - len(prepared) if isinstance(rows, list) else 0,
@@ -247,9 +253,15 @@ def _enqueue(ids: list[int], *, follow_up: bool = False, run_after=None) -> None
 
 # ---- dispatch (runs in the worker) ----------------------------------------------------------------------
 
-def build_request(n: Notification, *, follow_up: bool = False) -> contract.NotificationRequest:
-    subject, body, _links, tid = template_for(n.organisation, "follow_up" if follow_up else "notification",
-                                             n.language)
+def build_request(n: Notification, *, follow_up: bool = False, templates: dict | None = None
+                  ) -> contract.NotificationRequest:
+    key = (n.organisation_id, "follow_up" if follow_up else "notification", n.language)
+    if templates is None or key not in templates:
+        t = template_for(n.organisation, key[1], key[2])
+        if templates is None:
+            templates = {}
+        templates[key] = t
+    subject, body, _links, tid = templates[key]
     m = msg.render(subject, body, values_for(n.account, n.kind, n.reason, n.login_at, n.place, n.expires_at,
                                             n.language))
     return contract.NotificationRequest(
@@ -293,7 +305,9 @@ def dispatch_batch(ids: list[int], *, follow_up: bool = False, now=None) -> dict
     for org_id, g in gateways.items():
         if g.channel == Gateway.WEBHOOK:
             hooks[org_id] = delivery.Webhook(g.webhook_url, g.secret, timeout=g.timeout_seconds)
-    requests = [(n, build_request(n, follow_up=follow_up)) for n in todo if n.organisation_id in gateways]
+    templates: dict = {}  # one query per broker, kind and language, not per notification
+    requests = [(n, build_request(n, follow_up=follow_up, templates=templates)) for n in todo
+                if n.organisation_id in gateways]
 
     def one(pair):
         n, req = pair
@@ -305,40 +319,55 @@ def dispatch_batch(ids: list[int], *, follow_up: bool = False, now=None) -> dict
     out = Counter()
     retry_at: dict[dt.datetime, list[int]] = {}
     follow_ups: dict[dt.datetime, list[int]] = {}
+    attempts, sent, failed, retry = [], {}, [], {}
+    done_at = timezone.now()
+    for (n, _req), a in zip(requests, results, strict=True):
+        gw = gateways[n.organisation_id]
+        number = prior[n.pk] + 1
+        attempts.append(Attempt(notification=n, number=number, follow_up=follow_up, channel=gw.channel,
+                                at=done_at, ok=a.ok, status_code=a.status, error=a.error, elapsed_ms=a.elapsed_ms))
+        if a.ok:
+            out["sent"] += 1
+            sent.setdefault(n.organisation_id, []).append(n.pk)
+            if not follow_up:
+                due = done_at + dt.timedelta(hours=gw.follow_up_hours)
+                follow_ups.setdefault(due.replace(second=0, microsecond=0) + dt.timedelta(minutes=1), []).append(n.pk)
+        elif a.retryable and number < gw.max_attempts:
+            out["retry"] += 1
+            when = now + dt.timedelta(seconds=delivery.backoff(number, base=gw.backoff_seconds))
+            retry.setdefault(when.replace(microsecond=0) + dt.timedelta(seconds=1), []).append(n.pk)
+        else:
+            out["failed"] += 1
+            failed.append(n.pk)
+    # the records in one transaction, the audit trail one entry per broker and run listing every attempt
     with transaction.atomic():
-        for (n, _req), a in zip(requests, results, strict=True):
-            gw = gateways[n.organisation_id]
-            number = prior[n.pk] + 1
-            Attempt.objects.create(notification=n, number=number, follow_up=follow_up, channel=gw.channel,
-                                   at=timezone.now(), ok=a.ok, status_code=a.status, error=a.error,
-                                   elapsed_ms=a.elapsed_ms)
-            if a.ok:
-                out["sent"] += 1
-                if follow_up:
-                    n.followed_up_at = timezone.now()
-                    n.save(update_fields=["followed_up_at"])
-                else:
-                    n.status, n.sent_at, n.next_attempt_at = Notification.SENT, timezone.now(), None
-                    n.follow_up_due_at = n.sent_at + dt.timedelta(hours=gw.follow_up_hours)
-                    n.save(update_fields=["status", "sent_at", "next_attempt_at", "follow_up_due_at"])
-                    follow_ups.setdefault(n.follow_up_due_at.replace(second=0, microsecond=0)
-                                          + dt.timedelta(minutes=1), []).append(n.pk)
-            elif a.retryable and number < gw.max_attempts:
-                out["retry"] += 1
-                when = now + dt.timedelta(seconds=delivery.backoff(number, base=gw.backoff_seconds))
-                if not follow_up:
-                    n.next_attempt_at = when
-                    n.save(update_fields=["next_attempt_at"])
-                retry_at.setdefault(when.replace(microsecond=0) + dt.timedelta(seconds=1), []).append(n.pk)
+        Attempt.objects.bulk_create(attempts, batch_size=500)
+        for org_id, ids_ in sent.items():
+            if follow_up:
+                Notification.objects.filter(pk__in=ids_).update(followed_up_at=done_at)
             else:
-                out["failed"] += 1
-                if not follow_up:
-                    n.status, n.next_attempt_at = Notification.FAILED, None
-                    n.save(update_fields=["status", "next_attempt_at"])
+                Notification.objects.filter(pk__in=ids_).update(
+                    status=Notification.SENT, sent_at=done_at, next_attempt_at=None,
+                    follow_up_due_at=done_at + dt.timedelta(hours=gateways[org_id].follow_up_hours))
+        if failed and not follow_up:
+            Notification.objects.filter(pk__in=failed).update(status=Notification.FAILED, next_attempt_at=None)
+        if retry:
+            last = max(retry)
+            retry_at[last] = sorted(i for ids_ in retry.values() for i in ids_)
+            if not follow_up:
+                Notification.objects.filter(pk__in=retry_at[last]).update(next_attempt_at=last)
+        for org_id in gateways:
+            mine = [a for a in attempts if a.notification.organisation_id == org_id]
+            if mine:
+                audit.record("dispatch", model="notification.Attempt", object_id=f"{len(mine)} attempts",
+                             object_repr=f"{'follow-up' if follow_up else 'notification'} dispatch: "
+                                         f"{sum(a.ok for a in mine)} delivered, {sum(not a.ok for a in mine)} not",
+                             organisation_id=org_id, actor=None, changes={"attempts": [
+                                 [a.notification_id, a.number, a.follow_up, a.ok, a.status_code, a.error[:120]]
+                                 for a in mine]})
         # retries of one run go out together, at the latest of their back-off times (a few seconds apart)
-        if retry_at:
-            _enqueue(sorted({i for ids_ in retry_at.values() for i in ids_}), follow_up=follow_up,
-                     run_after=max(retry_at))
+        for when, ids_ in retry_at.items():
+            _enqueue(ids_, follow_up=follow_up, run_after=when)
         for when, ids_ in follow_ups.items():
             _enqueue(ids_, follow_up=True, run_after=when)
     return dict(out)
