@@ -5,13 +5,14 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
-import io
 import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
 from ccinspect.applicability.dates import DateParseError, parse_date
+from ccinspect.core import textfile
+from ccinspect.core.errors import InputError
 
 from .model import EvidenceError
 
@@ -27,16 +28,33 @@ def sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+def _located(exc: InputError, shown: str) -> EvidenceError:
+    return EvidenceError(shown, exc.line or 0, "(encoding)", exc.msg.format("en", **exc.params))
+
+
 def read_text(path: Path, shown: str) -> str:
-    """Text in UTF-8 or, as `secedit /export` writes it, UTF-16 with a byte-order mark."""
-    raw = path.read_bytes()
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return raw.decode("utf-16")
+    """Text in UTF-8 (with or without BOM), UTF-16 (as `secedit /export` writes it) or CP950 (Big5, what
+    Excel saves on Chinese Windows), through the shared text-file helper."""
     try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise EvidenceError(shown, line, "(encoding)", "not UTF-8 or UTF-16 text") from None
+        return textfile.read_text(path).text
+    except InputError as exc:
+        raise _located(exc, shown) from None
+
+
+def _lines(path: Path, shown: str) -> Iterator[str]:
+    """Decoded lines, streamed; a bad byte is an error at its line."""
+    try:
+        lines, _ = textfile.open_text(path)
+    except InputError as exc:
+        raise _located(exc, shown) from None
+    with lines:
+        while True:
+            try:
+                yield next(lines)
+            except StopIteration:
+                return
+            except InputError as exc:
+                raise _located(exc, shown) from None
 
 
 def _norm(name: str) -> str:
@@ -101,21 +119,30 @@ class Row:
         return v
 
 
-def read_csv(path: Path, shown: str, required: list[str]) -> list[Row]:
+def read_csv(path: Path, shown: str, required: list[str], aliases: dict[str, str] | None = None) -> list[Row]:
     """Rows of a CSV with a header; column names are case- and space-insensitive."""
-    text = read_text(path, shown)
-    reader = csv.reader(io.StringIO(text))
+    return list(iter_csv(path, shown, required, aliases))
+
+
+def iter_csv(path: Path, shown: str, required: list[str], aliases: dict[str, str] | None = None) -> Iterator[Row]:
+    """Rows streamed one at a time. A PowerShell 5.1 `#TYPE …` line above the header is skipped;
+    `aliases` maps other tools' column names (normalised) to ours."""
+    reader = csv.reader(_lines(path, shown))
     try:
         header = next(reader)
+        if header and header[0].startswith("#TYPE"):
+            header = next(reader)
     except StopIteration:
         raise EvidenceError(shown, 1, "(header)", "the file is empty; expected a header row") from None
     except csv.Error as exc:
         raise EvidenceError(shown, 1, "(header)", str(exc)) from None
+    hline = reader.line_num
     cols = [_norm(c) for c in header]
+    if aliases:
+        cols = [c if c in required else aliases.get(c, c) for c in cols]
     for need in required:
         if need not in cols:
-            raise EvidenceError(shown, 1, need, f"missing column (the header has: {', '.join(cols)})")
-    rows = []
+            raise EvidenceError(shown, hline, need, f"missing column (the header has: {', '.join(cols)})")
     try:
         for rec in reader:
             line = reader.line_num
@@ -123,10 +150,9 @@ def read_csv(path: Path, shown: str, required: list[str]) -> list[Row]:
                 continue
             if len(rec) != len(cols):
                 raise EvidenceError(shown, line, "(row)", f"has {len(rec)} values, the header has {len(cols)}")
-            rows.append(Row(shown, line, dict(zip(cols, rec, strict=True))))
+            yield Row(shown, line, dict(zip(cols, rec, strict=True)))
     except csv.Error as exc:
         raise EvidenceError(shown, reader.line_num, "(row)", str(exc)) from None
-    return rows
 
 
 def read_jsonl(path: Path, shown: str) -> list[Row]:

@@ -11,6 +11,7 @@ class Status(StrEnum):
     FAIL = "fail"
     MANUAL = "manual"
     ERROR = "error"
+    PARTIAL = "partial"  # judged on the readable evidence; some files could not be used
 
 
 class EvidenceError(ValueError):
@@ -57,6 +58,8 @@ class Check:
     facts: list[Fact] = field(default_factory=list)
     files: list[str] = field(default_factory=list)  # evidence files examined, relative to the folder
     error: dict | None = None
+    unusable: list[dict] = field(default_factory=list)  # files it could not use: file, line, field, message
+    omitted: int = 0  # facts beyond the first N kept in the report, counted
 
     def to_dict(self) -> dict:
         d = {
@@ -66,6 +69,10 @@ class Check:
         }
         if self.error:
             d["error"] = self.error
+        if self.unusable:
+            d["unusable"] = self.unusable
+        if self.omitted:
+            d["facts_omitted"] = self.omitted
         return d
 
 
