@@ -207,7 +207,7 @@ def _settle(c: Check, errors: list[dict]) -> Check:
     MAX_FACTS are counted, not kept."""
     bad = [e for e in errors if e["file"] in c.files]
     if len(c.facts) > MAX_FACTS:
-        c.omitted = len(c.facts) - MAX_FACTS
+        c.omitted += len(c.facts) - MAX_FACTS
         c.facts = c.facts[:MAX_FACTS]
     if not bad or c.status == Status.MANUAL:
         return c
