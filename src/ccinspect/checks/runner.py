@@ -209,7 +209,7 @@ def _settle(c: Check, errors: list[dict]) -> Check:
     if len(c.facts) > MAX_FACTS:
         c.omitted += len(c.facts) - MAX_FACTS
         c.facts = c.facts[:MAX_FACTS]
-    if not bad or c.status == Status.MANUAL:
+    if not bad:
         return c
     c.unusable = bad
     names = ", ".join(f"{e['file']}:{e.get('line') or 0} ({e.get('field')}: {e['message']})" for e in bad)
@@ -219,7 +219,7 @@ def _settle(c: Check, errors: list[dict]) -> Check:
         c.facts = [Fact(e["message"], file=e["file"], line=e.get("line") or None, subject=e.get("field"))
                    for e in bad]
     else:
-        if c.status == Status.PASS:
+        if c.status in (Status.PASS, Status.MANUAL):
             c.status = Status.PARTIAL
         c.summary += f"; could not use {names}"
     return c
