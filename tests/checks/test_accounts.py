@@ -73,10 +73,8 @@ def test_malformed_status_names_file_line_field(ev):
     assert rec["error"] == {"file": "accounts/core.csv", "line": 3, "field": "status",
                             "message": rec["error"]["message"]}
     assert "'maybe' is not one of" in rec["error"]["message"]
-    # rules with no other evidence are errors; those that also read a good file are partial, naming the bad one
-    assert {r: c.status.value for r, c in checks.items()} == {
-        "dormant": "error", "default_names": "error", "shared": "error",
-        "leavers": "partial", "privileged_approval": "partial"}
+    # every rule reads the only accounts file: none can be judged without it, each names it
+    assert {c.status.value for c in checks.values()} == {"error"}
     assert checks["leavers"].unusable[0]["file"] == "accounts/core.csv"
 
 

@@ -191,3 +191,48 @@ def iter_kv(text: str, sep: str | None) -> Iterator[tuple[int, str, str]]:
             yield n, k.strip(), v.split("#", 1)[0].strip()
         else:
             yield n, s, ""  # a bare flag such as `enforce_for_root` or `silent`
+
+
+def iter_table(path: Path, shown: str, required: list[str], aliases: dict[str, str] | None = None) -> Iterator[Row]:
+    """Rows of a CSV or of the first sheet of an .xlsx workbook (what HR keeps training records in);
+    a workbook row's `line` is its row number in the sheet."""
+    if path.suffix.lower() not in (".xlsx", ".xlsm"):
+        yield from iter_csv(path, shown, required, aliases)
+        return
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds for a damaged workbook
+        raise EvidenceError(shown, 0, "(workbook)", f"not a readable .xlsx workbook ({type(exc).__name__})") from None
+    try:
+        ws = wb.worksheets[0]
+        cols: list[str] | None = None
+        for n, values in enumerate(ws.iter_rows(values_only=True), 1):
+            cells = ["" if v is None else _cell(v) for v in values]
+            if not any(c.strip() for c in cells):
+                continue
+            if cols is None:
+                cols = [_norm(c) for c in cells]
+                if aliases:
+                    cols = [c if c in required else aliases.get(c, c) for c in cols]
+                for need in required:
+                    if need not in cols:
+                        raise EvidenceError(shown, n, need, f"missing column (the header has: {', '.join(cols)})")
+                continue
+            yield Row(shown, n, dict(zip(cols, cells + [""] * (len(cols) - len(cells)), strict=False)))
+        if cols is None:
+            raise EvidenceError(shown, 1, "(header)", "the sheet is empty; expected a header row")
+    finally:
+        wb.close()
+
+
+def _cell(v: object) -> str:
+    if isinstance(v, dt.datetime):
+        return v.date().isoformat() if v.time() == dt.time() else v.isoformat()
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+

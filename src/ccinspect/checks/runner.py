@@ -173,7 +173,7 @@ def run_analyzer(aid: str, fn: Analyzer, ctx: Context) -> tuple[list[Check], dic
         try:
             produced = fn(ctx)
             seen = {c.rule for c in produced}
-            checks.extend(_settle(c, ctx.errors) for c in produced if c.rule in ctx.active)
+            checks.extend(_settle(c, ctx.errors, ctx) for c in produced if c.rule in ctx.active)
             for rid in sorted(ctx.active - seen):  # guard: every active rule must give a verdict
                 checks.append(Check(aid, rid, tuple(spec.rules[rid].ref_ids), Status.ERROR,
                                     f"analyzer {aid} gave no verdict for rule {rid}", [], used))
@@ -201,10 +201,10 @@ def run_analyzer(aid: str, fn: Analyzer, ctx: Context) -> tuple[list[Check], dic
     return checks, run
 
 
-def _settle(c: Check, errors: list[dict]) -> Check:
-    """A check whose files were partly unreadable is `partial` (a pass on what could be read) and names
-    the files it could not use; when none of its files could be read it is `error`. Facts beyond
-    MAX_FACTS are counted, not kept."""
+def _settle(c: Check, errors: list[dict], ctx: Context | None = None) -> Check:
+    """A check whose files were partly unreadable is `partial` (judged on what could be read) and names
+    the files it could not use. It is `error` when a kind of evidence it reads (a role) has no readable
+    file left: judging without it would flag clean items. Facts beyond MAX_FACTS are counted, not kept."""
     bad = [e for e in errors if e["file"] in c.files]
     if len(c.facts) > MAX_FACTS:
         c.omitted += len(c.facts) - MAX_FACTS
@@ -213,7 +213,10 @@ def _settle(c: Check, errors: list[dict]) -> Check:
         return c
     c.unusable = bad
     names = ", ".join(f"{e['file']}:{e.get('line') or 0} ({e.get('field')}: {e['message']})" for e in bad)
-    if {e["file"] for e in bad} >= set(c.files):
+    bad_files = {e["file"] for e in bad}
+    roles = [[ctx.rel(p) for p in ps] for ps in ctx.files.values()] if ctx else [c.files]
+    lost = any(fs and set(fs) & set(c.files) and set(fs) <= bad_files for fs in roles)
+    if lost or bad_files >= set(c.files):
         c.status, c.summary = Status.ERROR, f"no usable evidence: {names}"
         c.error = bad[0]
         c.facts = [Fact(e["message"], file=e["file"], line=e.get("line") or None, subject=e.get("field"))
