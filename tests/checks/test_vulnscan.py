@@ -1,4 +1,4 @@
-from tests.checks.conftest import run, write
+from tests.checks.conftest import AS_OF, run, write
 
 GVM = """<?xml version="1.0" encoding="UTF-8"?>
 <report id="r1" format_id="a994b278-1f62-11e1-96ac-406186ea4fc5" extension="xml">
@@ -142,3 +142,21 @@ def test_fuzz_regression_nessus_time_and_dtd(tmp_path):
           '<!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><report><scan_start>&x;</scan_start></report>')
     _, rec = run("vulnscan", tmp_path)
     assert rec["error"]["field"] == "(xml)" and "refused" in rec["error"]["message"]
+
+
+def test_assumed_pentest_interval_is_the_brokers_to_set(ev):
+    from ccinspect.applicability import BrokerProfile
+    from ccinspect.checks.rules import load_rules
+    from ccinspect.checks.runner import Context, active_rules, match_files, registry, run_analyzer
+
+    write(ev, "vulnscan/security_tests.csv", TESTS + "pentest,2023-03-01,X,web,0,\n")
+    checks, _ = run("security_tests", ev, tier=2)
+    pt = checks["penetration_test"]
+    assert pt.status.value == "fail" and "assumption" in pt.facts[0].message
+    spec = load_rules().analyzers["security_tests"]
+    files = match_files(ev, spec)
+    prof = BrokerProfile(capital=5_000_000_000, assumed_intervals={"security_tests.penetration_test": 24})
+    ctx = Context("security_tests", spec, ev, files, active_rules(spec, files), AS_OF, 2, [], prof)
+    got = {c.rule: c for c in run_analyzer("security_tests", registry()["security_tests"], ctx)[0]}
+    assert got["penetration_test"].status.value == "pass"
+    assert "broker's own interval" in got["penetration_test"].summary

@@ -97,6 +97,9 @@ class BrokerProfile(BaseModel):
     natural_person_client_ratio: float | None = None  # %
     fiscal_year_end: str = "12-31"  # MM-DD
     last_performed: dict[str, dt.date] = Field(default_factory=dict)  # recurring duty id -> last date
+    # Where the text says only 定期, the broker's own interval in months ("security_tests.penetration_test":
+    # 12); rules.yaml marks those intervals `interval_assumed` and proposes one until the broker sets it.
+    assumed_intervals: dict[str, int] = Field(default_factory=dict)
 
     @field_validator("capital", mode="before")
     @classmethod

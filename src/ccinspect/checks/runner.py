@@ -102,15 +102,36 @@ class Context:
         return Check(self.analyzer, rule, tuple(self.spec.rules[rule].ref_ids), status, summary, facts, shown)
 
     def frequency_months(self, rule: str) -> tuple[int | None, str]:
-        """The tier's interval for a tiered duty: the catalog's tier duty first, else rules.yaml."""
+        """The tier's interval for a tiered duty: the catalog's tier duty first, then the broker's own
+        interval where the text gives none (assumed), else rules.yaml."""
         refs = set(self.spec.rules[rule].ref_ids)
         for d in self.duties:
             if refs & set(getattr(d, "implements", ())) and getattr(d, "frequency_months", None):
                 return d.frequency_months, f"tier duty {d.id}"
+        own = self.broker_interval(rule)
+        if own is not None:
+            return own
         by_tier = self.params(rule).get("frequency_months_by_tier", {})
         if self.tier is not None and self.tier in by_tier:
-            return int(by_tier[self.tier]), f"rules.yaml frequency for tier {self.tier}"
+            note = " — an assumption: the text says only 定期; set assumed_intervals in the profile" \
+                if self.params(rule).get("interval_assumed") else ""
+            return int(by_tier[self.tier]), f"rules.yaml frequency for tier {self.tier}{note}"
         return None, "no frequency for this tier"
+
+    def broker_interval(self, rule: str) -> tuple[int, str] | None:
+        """The broker's own interval for a rule whose interval the text leaves open (定期)."""
+        if not self.params(rule).get("interval_assumed") or self.profile is None:
+            return None
+        months = getattr(self.profile, "assumed_intervals", {}).get(f"{self.analyzer}.{rule}")
+        return (int(months), "the broker's own interval (profile assumed_intervals)") if months else None
+
+    def interval(self, rule: str, key: str) -> tuple[int, str]:
+        """A rule's interval in months (params[key]), or the broker's own where the text says only 定期."""
+        own = self.broker_interval(rule)
+        if own is not None:
+            return own
+        note = " (assumed: the text says only 定期)" if self.params(rule).get("interval_assumed") else ""
+        return int(self.params(rule)[key]), f"rules.yaml{note}"
 
 
 Analyzer = Callable[[Context], list[Check]]
