@@ -78,3 +78,28 @@ def test_bad_ad_value_names_file_line_field_and_other_files_still_count(ev):
                               "message": "'Maybe' is not True/False"}]
     assert checks["dormant"].status.value == "fail" and len(checks["dormant"].facts) == 2
     assert checks["dormant"].unusable[0]["file"] == "accounts/broken.csv"
+
+
+def test_export_date_entered_is_the_date_dormancy_is_judged_at(ev):
+    from ccinspect.checks.rules import load_rules
+    from ccinspect.checks.runner import (
+        Context,
+        active_rules,
+        load_entered_dates,
+        match_files,
+        registry,
+        run_analyzer,
+    )
+
+    _folder(ev, "ad_ps51.csv")
+    write(ev, "evidence_dates.csv", "file,date\naccounts/ad_ps51.csv,2024-01-31\n")
+    entered, errors = load_entered_dates(ev)
+    assert errors == [] and entered == {"accounts/ad_ps51.csv": dt.date(2024, 1, 31)}
+    spec = load_rules().analyzers["accounts"]
+    files = match_files(ev, spec)
+    ctx = Context("accounts", spec, ev, files, active_rules(spec, files), dt.date(2024, 6, 30), 3, [], None,
+                  entered)
+    checks = {c.rule: c for c in run_analyzer("accounts", registry()["accounts"], ctx)[0]}
+    # exported on 2024-01-31: dormant1's last logon (2023-12-01) was 61 days old then
+    assert [f.subject for f in checks["dormant"].facts] == ["ad_ps51/neverin"]  # created 2023-07-01, never used
+    assert ctx.dates == {"accounts/ad_ps51.csv": {"date": "2024-01-31", "source": "entered"}}

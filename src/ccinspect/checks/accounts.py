@@ -274,22 +274,25 @@ def analyze(ctx) -> list[Check]:
         if "privileged_approval" in act else set()
     n_enabled = n_priv = 0
 
+    ref = ctx.as_of  # the date the export represents, when known: dormancy is judged at that date
+
     def one(a: Account) -> None:
         nonlocal n_enabled, n_priv
         if a.enabled:
             n_enabled += 1
         if "dormant" in rules and a.enabled and a.role not in exempt:
             lag_days = ad_lag if a.login_lag_days else 0
-            limit = ctx.as_of - dt.timedelta(days=unused + lag_days)
+            limit = ref - dt.timedelta(days=unused + lag_days)
             if a.last_login is None:
                 if a.created is not None and a.created < limit:
                     rules["dormant"].add(a.fact(f"enabled, never logged in, created {a.created} "
                                                 f"(over {unused} days ago)", a.created))
             elif a.last_login < limit:
-                days = (ctx.as_of - a.last_login).days
+                days = (ref - a.last_login).days
                 lag = f", beyond the {lag_days}-day lag of AD's lastLogonTimestamp" if lag_days else ""
                 rules["dormant"].add(a.fact(f"enabled, last login {a.last_login} ({days} days before "
-                                            f"{ctx.as_of}{lag})", a.last_login))
+                                            f"{ref}{'' if ref == ctx.as_of else ', the export date'}{lag})",
+                                            a.last_login))
         if "leavers" in rules:
             left = next((leavers[o] for o in _owners(a.owner, seps) if o in leavers), None)
             if left is not None:
@@ -317,6 +320,8 @@ def analyze(ctx) -> list[Check]:
                 rules["privileged_approval"].add(a.fact("enabled privileged account with no approval record"))
 
     for p in files:
+        d = ctx.evidence_date(p)
+        ref = d if d is not None and d <= ctx.as_of else ctx.as_of
         ctx.read(p, lambda p=p: [one(a) for a in iter_accounts(p, ctx.rel(p), admin_groups)] and None)
 
     texts = {

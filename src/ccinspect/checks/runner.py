@@ -48,6 +48,19 @@ class Context:
     profile: BrokerProfile | None = None
     entered: dict[str, dt.date] = field(default_factory=dict)
     errors: list[dict] = field(default_factory=list)  # files this analyzer could not use
+    dates: dict[str, dict] = field(default_factory=dict)  # file -> the date it represents, and whence
+
+    def represents(self, p: Path, date: dt.date | None, source: str) -> None:
+        """Record the date a piece of evidence represents (the scan's, the export's), apart from upload."""
+        if date is not None:
+            self.dates[self.rel(p)] = {"date": date.isoformat(), "source": source}
+
+    def evidence_date(self, p: Path) -> dt.date | None:
+        """The entered date of a file that does not say its own (evidence_dates.csv or its name), noted."""
+        d = self.entered_date(p)
+        if d is not None:
+            self.represents(p, d, "entered" if self.rel(p) in self.entered else "file name")
+        return d
 
     def read(self, path: Path, loader: Callable, *args, **kwargs):
         """Run one file's loader on its own: a bad file is recorded (file, line, field) and gives None,
@@ -201,6 +214,7 @@ def run_analyzer(aid: str, fn: Analyzer, ctx: Context) -> tuple[list[Check], dic
             bad = {e["file"] for e in ctx.errors}
             run["status"] = "ran" if not bad else "error" if bad >= set(used) else "partial"
             run["errors"] = ctx.errors
+            run["dates"] = ctx.dates
             if ctx.errors:
                 run["error"] = ctx.errors[0]
         except EvidenceError as exc:
@@ -347,6 +361,11 @@ def inspect(profile: BrokerProfile, evidence_dir: Path | str, as_of: dt.date, *,
     for p in sorted(x for x in root.rglob("*") if x.is_file()):
         rel = p.relative_to(root).as_posix()
         item = {"path": rel, "sha256": sha256(p), "size": p.stat().st_size, "analyzers": readers.get(rel, [])}
+        for run in runs:
+            if rel in run.get("dates", {}):
+                item["represents"] = run["dates"][rel]
+        if rel not in unreadable and "represents" not in item and rel in entered:
+            item["represents"] = {"date": entered[rel].isoformat(), "source": "entered"}
         if rel in unreadable:
             item["error"] = unreadable[rel]
         elif rel == DATES_FILE:

@@ -37,8 +37,12 @@ def inventory_hosts(ctx) -> dict[str, tuple[str, int]]:
 def analyze(ctx) -> list[Check]:
     scans: list[Scan] = []
     for p in ctx.files["reports"]:
-        got = ctx.read(p, load_scans, p, ctx.rel(p), ctx.entered_date(p))
-        scans.extend(got or [])
+        entered = ctx.entered_date(p)
+        got = ctx.read(p, load_scans, p, ctx.rel(p), entered) or []
+        if got:
+            days = {s.date for s in got}
+            ctx.represents(p, max(days), "entered" if days == {entered} else "file")
+        scans.extend(got)
     scans = sorted((s for s in scans if s.date <= ctx.as_of), key=lambda s: s.date)
     files = ctx.files["reports"]
     checks = []
