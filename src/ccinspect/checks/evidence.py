@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+from ccinspect import safezip
 from ccinspect.applicability.dates import DateParseError, parse_date
 from ccinspect.core import textfile
 from ccinspect.core.errors import InputError
@@ -236,3 +237,39 @@ def _cell(v: object) -> str:
         return str(int(v))
     return str(v)
 
+
+
+# What a refused archive is, in the words the inspector needs (safezip's codes)
+ARCHIVE_WHAT = {
+    "unsafe-name": "path traversal: a member would be written outside the folder",
+    "too-large": "a zip bomb: it expands beyond the limit",
+    "too-many-members": "too many members (a zip bomb?)",
+    "nested": "archives nested too deep",
+    "encrypted": "encrypted: its content cannot be checked",
+    "executable": "it holds a program or script",
+    "corrupt": "damaged",
+}
+_PROGRAMS = (".exe", ".dll", ".com", ".scr", ".bat", ".cmd", ".ps1", ".vbs", ".js", ".jar", ".msi", ".sh")
+
+
+def _program(member: str, head: bytes) -> None:
+    if member.lower().endswith(_PROGRAMS) or head.startswith((b"MZ", b"\x7fELF")):
+        raise safezip.ArchiveError("executable", f"the archive contains a program or script ({member})",
+                                   name=member)
+
+
+def check_archive(path: Path, shown: str) -> None:
+    """A ZIP among the evidence is named for what it is: a dangerous one (path traversal, bomb, program
+    inside) by its danger; a safe one is not read (unpack it). Office workbooks are checked, then read."""
+    with path.open("rb") as fh:
+        head = fh.read(4)
+    if not safezip.is_zip(head):
+        return
+    try:
+        safezip.check_zip(str(path), on_member=_program)
+    except safezip.ArchiveError as exc:
+        raise EvidenceError(shown, 0, "(archive)", f"refused ZIP archive — {ARCHIVE_WHAT.get(exc.code, exc.code)}: "
+                                                   f"{exc}") from None
+    if path.suffix.lower() not in (".xlsx", ".xlsm"):
+        raise EvidenceError(shown, 0, "(archive)", "a ZIP archive: archives are not read; unpack it into the "
+                                                   "evidence folder")

@@ -14,7 +14,7 @@ from ccinspect.applicability import BrokerProfile, evaluate
 from ccinspect.applicability.dates import add_months
 from ccinspect.core.errors import InputError
 
-from .evidence import sha256
+from .evidence import check_archive, sha256
 from .model import Check, EvidenceError, Fact, RequirementResult, Status
 from .rules import AnalyzerSpec, RuleTable, load_rules
 
@@ -66,6 +66,7 @@ class Context:
         """Run one file's loader on its own: a bad file is recorded (file, line, field) and gives None,
         so the analyzer goes on with its other files."""
         try:
+            check_archive(path, self.rel(path))
             return loader(*args, **kwargs)
         except (EvidenceError, InputError, OSError, csv.Error) as exc:
             err = _error_dict(exc, self.rel(path))
@@ -371,7 +372,11 @@ def inspect(profile: BrokerProfile, evidence_dir: Path | str, as_of: dt.date, *,
         elif rel == DATES_FILE:
             item["role"] = "evidence dates"
         elif not item["analyzers"]:
-            item["warning"] = "not used: no analyzer reads this file (check its folder and name)"
+            try:
+                check_archive(p, rel)
+                item["warning"] = "not used: no analyzer reads this file (check its folder and name)"
+            except EvidenceError as exc:
+                item["error"] = unreadable[rel] = exc.to_dict()
         evidence.append(item)
     hashes = {e["path"]: e["sha256"] for e in evidence}
     for c in all_checks:  # live host files are hashed where they are read
