@@ -7,6 +7,7 @@ import datetime as dt
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from dateutil import parser as dateparser
@@ -268,7 +269,7 @@ def analyze(ctx) -> list[Check]:
     grace = dt.timedelta(days=int(ctx.params("leavers").get("grace_days", 0))) if "leavers" in act else None
     names = {str(n).lower() for n in ctx.params("default_names")["names"]} if "default_names" in act else set()
     sp = ctx.params("shared") if "shared" in act else {}
-    markers = [m.lower() for m in sp.get("shared_markers", [])]
+    marked = _marker_pattern([m.lower() for m in sp.get("shared_markers", [])])
     seps = tuple(sp.get("owner_separators", OWNER_SEPARATORS))
     admin_groups = {g.lower() for g in ctx.params("privileged_approval").get("admin_groups", [])} \
         if "privileged_approval" in act else set()
@@ -312,7 +313,7 @@ def analyze(ctx) -> list[Check]:
                 rules["shared"].add(a.fact("enabled account with no owner employee id"))
             elif len(owners) > 1:
                 rules["shared"].add(a.fact(f"enabled account shared by {len(owners)} employees ({a.owner})"))
-            elif any(_marked(m, text) for m in markers):
+            elif marked is not None and marked.search(text):
                 rules["shared"].add(a.fact(f"enabled account marked as shared ('{a.user}', owner {a.owner})"))
         if a.privileged:
             n_priv += 1
@@ -342,15 +343,17 @@ def analyze(ctx) -> list[Check]:
     return checks
 
 
-def _marked(marker: str, text: str) -> bool:
-    # ASCII markers must stand alone ("shared_ops" yes, "sharedrive" no); CJK markers match anywhere.
-    if not marker.isascii():
-        return marker in text
-    return re.search(rf"(?<![a-z0-9]){re.escape(marker)}(?![a-z0-9])", text) is not None
+def _marker_pattern(markers: list[str]) -> re.Pattern | None:
+    """One pattern for the shared markers: ASCII ones must stand alone ("shared_ops" yes, "sharedrive" no);
+    CJK ones match anywhere."""
+    alts = [rf"(?<![a-z0-9]){re.escape(m)}(?![a-z0-9])" if m.isascii() else re.escape(m) for m in markers if m]
+    return re.compile("|".join(alts)) if alts else None
+
+
+@lru_cache(maxsize=64)
+def _splitter(seps: tuple[str, ...]) -> re.Pattern:
+    return re.compile("|".join(re.escape(s) for s in seps))
 
 
 def _owners(owner: str, seps=OWNER_SEPARATORS) -> list[str]:
-    parts = [owner]
-    for s in seps:
-        parts = [x for p in parts for x in p.split(s)]
-    return [p.strip() for p in parts if p.strip()]
+    return [p.strip() for p in _splitter(tuple(seps)).split(owner) if p.strip()]

@@ -8,6 +8,7 @@ import hashlib
 import json
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 from pathlib import Path
 
 from ccinspect import safezip
@@ -58,6 +59,12 @@ def _lines(path: Path, shown: str) -> Iterator[str]:
                 raise _located(exc, shown) from None
 
 
+@lru_cache(maxsize=8192)
+def _parse_date(value: str, field: str) -> dt.date:
+    """Dates repeat across the rows of an export: parse each text once (errors are not cached)."""
+    return parse_date(value, field=field)
+
+
 def _norm(name: str) -> str:
     return re.sub(r"[\s\-]+", "_", name.strip().lower())
 
@@ -86,7 +93,7 @@ class Row:
         # A timestamp's date part is enough for day-based rules.
         v = re.split(r"[T ]", v, maxsplit=1)[0] if re.match(r"^\d{4}-\d{2}-\d{2}[T ]", v) else v
         try:
-            return parse_date(v, field=field)
+            return _parse_date(v, field)
         except DateParseError as exc:
             raise self.err(field, str(exc).split(": ", 1)[-1]) from None
 
