@@ -5,11 +5,11 @@ hiding another file's findings."""
 import datetime as dt
 from pathlib import Path
 
+from tests.checks.realistic_folder import AS_OF, build
 from typer.testing import CliRunner
 
 from ccinspect.applicability import load_profile
 from ccinspect.checks import inspect
-from tests.checks.realistic_folder import AS_OF, build
 
 PROFILE = Path(__file__).parents[2] / "examples" / "broker.yaml"
 

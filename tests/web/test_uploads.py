@@ -427,3 +427,11 @@ def test_text_in_every_encoding_core_textfile_reads_is_accepted(world, item, cli
 def test_markup_in_utf16_is_still_refused(world, item, client):
     data = "\ufeff<html><script>alert(1)</script></html>".encode("utf-16-le")
     assert "HTML, SVG or XSLT" in _via("page", client, world, item, "notes.txt", data)[1]
+
+
+def test_partial_results_from_inspect_are_imported():
+    import json
+
+    rows = svc.parse_results(json.dumps({"requirements": [
+        {"ref_id": "CC-19000.9", "status": "partial", "summary": "could not use vulnscan/reports/x.xml"}]}))
+    assert rows[0]["status"] == "partial"
