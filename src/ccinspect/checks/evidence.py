@@ -12,8 +12,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from ccinspect import safezip
-from ccinspect.applicability.dates import DateParseError, parse_date
 from ccinspect.core import textfile
+from ccinspect.core.dates import DateParseError, parse_date
 from ccinspect.core.errors import InputError
 
 from .model import EvidenceError

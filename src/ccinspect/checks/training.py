@@ -58,7 +58,7 @@ def _load_records(path, shown, since, as_of) -> dict[str, list[dict]]:
             raise r.err("hours", f"{hours} is negative")
         rec = {"kind": r.choice("kind", KINDS), "date": when, "hours": hours,
                "passed": r.choice("assessment", ASSESSMENT, required=False) == "passed", "row": r}
-        if since < when <= as_of:
+        if since <= when <= as_of:  # a record exactly N months old is within
             out[r.str("employee_id", required=True)].append(rec)
     return out
 

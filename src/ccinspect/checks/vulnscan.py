@@ -8,7 +8,7 @@ import datetime as dt
 import re
 from pathlib import Path
 
-from ccinspect.applicability.dates import add_months
+from ccinspect.core.dates import months_after, months_before
 
 from .evidence import read_csv
 from .model import Check, Fact
@@ -49,8 +49,8 @@ def analyze(ctx) -> list[Check]:
     if "scan_interval" in ctx.active:
         p = ctx.params("scan_interval")
         months = int(p["interval_months"])
-        due = add_months(ctx.as_of, -months)
-        window = add_months(ctx.as_of, -int(p["lookback_months"]))
+        due = months_before(ctx.as_of, months)
+        window = months_before(ctx.as_of, int(p["lookback_months"]))
         per_host: dict[str, list[Scan]] = {}
         for s in scans:
             for h in s.hosts:
@@ -69,7 +69,7 @@ def analyze(ctx) -> list[Check]:
                                   file=last.file, subject=host, date=last.date.isoformat()))
             dates = sorted({s.date for s in hs})
             for a, b in zip(dates, dates[1:], strict=False):
-                if b > window and add_months(a, months) < b:
+                if b >= window and months_after(a, months) < b:
                     facts.append(Fact(f"{host}: {(b - a).days} days between scans {a} and {b} "
                                       f"(more than {months} months)", date=a.isoformat(), subject=host,
                                       file=next(s.file for s in hs if s.date == b)))
@@ -165,7 +165,7 @@ def analyze_security_tests(ctx) -> list[Check]:
         else:
             last = mine[-1]
             r = last["row"]
-            if last["date"] < add_months(ctx.as_of, -months):
+            if last["date"] < months_before(ctx.as_of, months):
                 facts.append(Fact(f"latest {p['kind']} {last['date']} is more than {months} months before "
                                   f"{ctx.as_of} ({source})", file=r.file, line=r.line, date=last["date"].isoformat()))
             if rule == "penetration_test" and last["open_high"] > 0 and last["due"] is None:
