@@ -160,3 +160,15 @@ def test_assumed_pentest_interval_is_the_brokers_to_set(ev):
     got = {c.rule: c for c in run_analyzer("security_tests", registry()["security_tests"], ctx)[0]}
     assert got["penetration_test"].status.value == "pass"
     assert "broker's own interval" in got["penetration_test"].summary
+
+
+def test_assumed_intervals_from_the_web_forms_lines():
+    import pytest
+    from pydantic import ValidationError
+
+    from ccinspect.applicability import BrokerProfile
+
+    p = BrokerProfile(capital=5_000_000_000, assumed_intervals="security_tests.penetration_test: 24\n\nbcp.drill_rto: 6")
+    assert p.assumed_intervals == {"security_tests.penetration_test": 24, "bcp.drill_rto": 6}
+    with pytest.raises(ValidationError, match="line 1"):
+        BrokerProfile(capital=5_000_000_000, assumed_intervals="security_tests.penetration_test = two years")
