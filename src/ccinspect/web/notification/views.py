@@ -23,7 +23,7 @@ from .permissions import cases_for, notifications_for
 
 
 def _period(request):
-    from ccinspect.applicability import DateParseError, parse_date
+    from ccinspect.core.dates import DateParseError, parse_date
 
     out = []
     for k in ("from", "to"):
