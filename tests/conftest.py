@@ -10,8 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from ccinspect.catalog import load_catalog
-from ccinspect.catalog.loader import source_path
+# Rich fixes a console's width from COLUMNS when the console is made (at import); xdist's workers inherit a
+# COLUMNS of 80, so tables that CliRunner widens per call would be cut. Let each call's environment decide.
+os.environ.pop("COLUMNS", None)
+
+from ccinspect.catalog import load_catalog  # noqa: E402
+from ccinspect.catalog.loader import source_path  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 

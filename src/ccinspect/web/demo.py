@@ -23,7 +23,8 @@ OTHER_BROKER = "鄰家證券股份有限公司"
 REGULATOR = "臺灣證券交易所"
 # Demo-only TOTP secrets (base32), printed by `make run` so the demo can be signed into.
 DEMO_TOTP = {"admin": "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", "demo-admin": "KRSXG5CTMVRXEZLUKRSXG5CTMVRXEZLU",
-             "demo-regulator": "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"}
+             "demo-regulator": "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ",
+             "demo-supervisor": "MFRGGZDFMZTWQ2LKMFRGGZDFMZTWQ2LK"}
 
 USERS = [
     # username, org, role, family, given, title, password
@@ -34,6 +35,7 @@ USERS = [
     ("other-officer", OTHER_BROKER, Role.SECURITY_OFFICER, "張", "淑芬", "資安人員", "Other-demo-2025!"),
     ("other-auditor", OTHER_BROKER, Role.COMPUTER_AUDITOR, "李", "國華", "稽核室主任", "OtherAudit-2025!"),
     ("demo-regulator", REGULATOR, Role.REGULATOR, "黃", "美玲", "查核人員", "Regulator-2025!"),
+    ("demo-supervisor", REGULATOR, Role.REGULATOR_SUPERVISOR, "蔡", "文雄", "查核科長", "Supervisor-2025!"),
 ]
 
 DEFICIENCIES = [

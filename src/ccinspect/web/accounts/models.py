@@ -61,6 +61,7 @@ class Role(models.TextChoices):
     SECURITY_OFFICER = "security_officer", _("Security officer")
     COMPUTER_AUDITOR = "computer_auditor", _("Computer auditor")
     REGULATOR = "regulator_inspector", _("Regulator inspector")
+    REGULATOR_SUPERVISOR = "regulator_supervisor", _("Regulator supervisor")
 
     @property
     def reads_many_brokers(self) -> bool:
@@ -74,8 +75,10 @@ class Role(models.TextChoices):
 
 
 ADMIN_ROLES = {Role.SITE_ADMIN, Role.BROKER_ADMIN}
+# the exchange's staff: they read every broker; the supervisor also approves inspections (web/oversight)
+REGULATOR_ROLES = {Role.REGULATOR, Role.REGULATOR_SUPERVISOR}
 # Add a new regulator role here and it reads every broker and needs a second factor.
-MULTI_BROKER_ROLES = {Role.SITE_ADMIN, Role.REGULATOR}
+MULTI_BROKER_ROLES = {Role.SITE_ADMIN} | REGULATOR_ROLES
 
 
 class User(AbstractUser):
@@ -106,7 +109,7 @@ class User(AbstractUser):
 
     @property
     def is_regulator(self) -> bool:
-        return self.role == Role.REGULATOR
+        return self.role in REGULATOR_ROLES
 
     @property
     def sees_all_brokers(self) -> bool:
@@ -122,7 +125,7 @@ class User(AbstractUser):
 
     @property
     def can_view_audit(self) -> bool:
-        return self.role in (Role.SITE_ADMIN, Role.BROKER_ADMIN, Role.COMPUTER_AUDITOR, Role.REGULATOR)
+        return self.role in (Role.SITE_ADMIN, Role.BROKER_ADMIN, Role.COMPUTER_AUDITOR) or self.role in REGULATOR_ROLES
 
 
 class PasswordHistory(models.Model):

@@ -189,8 +189,9 @@ class EvidenceOut(Schema):
 class FindingOut(Schema):
     id: int
     broker_id: int
-    inspection_id: int
-    item_id: int
+    source: str  # self_inspection, or regulator (then no inspection or item)
+    inspection_id: int | None
+    item_id: int | None
     ref_id: str
     chapter: str
     title: str
@@ -258,8 +259,8 @@ def _ev(e: Evidence) -> dict:
 
 
 def _finding(f: Finding) -> dict:
-    return {"id": f.pk, "broker_id": f.organisation_id, "inspection_id": f.inspection_id, "item_id": f.item_id,
-            "ref_id": f.ref_id, "chapter": f.chapter, "title": f.title, "severity": f.severity,
+    return {"id": f.pk, "broker_id": f.organisation_id, "source": f.source, "inspection_id": f.inspection_id,
+            "item_id": f.item_id, "ref_id": f.ref_id, "chapter": f.chapter, "title": f.title, "severity": f.severity,
             "deduction_points": float(f.deduction_points), "owner_id": f.owner_id, "due_date": f.due_date,
             "remediation_plan": f.remediation_plan, "status": f.status, "overdue": f.is_overdue}
 

@@ -27,7 +27,7 @@ from ccinspect.web.accounts.models import Organisation
 
 from . import evidence as ev
 from .models import ChecklistItem, DeductionRule, Evidence, Finding, FindingEvent, Inspection
-from .permissions import require_preparer, require_reviewer
+from .permissions import require_preparer, require_regulator_reviewer, require_reviewer
 
 
 class ServiceError(ValueError):
@@ -289,6 +289,9 @@ def update_finding(user, f: Finding, *, remediation_plan=None, owner_id=None, du
     require_preparer(user, f.organisation_id)
     if f.status == Finding.CLOSED:
         raise ServiceError("the finding is closed")
+    if f.from_regulator and (due_date not in (None, "") and _parse_due(due_date) != f.due_date
+                             or severity not in (None, "") and severity != f.severity):
+        raise ServiceError("the regulator set this finding's severity and due date")
     f = Finding.objects.select_for_update().get(pk=f.pk)
     changed = []
     with audit.acting_as(user):
@@ -328,7 +331,10 @@ def transition(user, f: Finding, to: str, note: str = "") -> Finding:
     who = TRANSITIONS.get((f.status, to))
     if who is None:
         raise ServiceError(f"a finding cannot go from {f.status} to {to}")
-    (require_preparer if who == "preparer" else require_reviewer)(user, f.organisation_id)
+    if who == "reviewer" and f.from_regulator:  # the regulator accepts the closure of its own findings
+        require_regulator_reviewer(user)
+    else:
+        (require_preparer if who == "preparer" else require_reviewer)(user, f.organisation_id)
     if to == Finding.IN_PROGRESS and f.status == Finding.OPEN and not f.remediation_plan.strip():
         raise ServiceError("write the remediation plan first")
     if to == Finding.READY and not f.evidence.filter(kind=Evidence.RETEST).exists():
@@ -363,7 +369,7 @@ def add_retest_evidence(user, f: Finding, *, name: str, data: bytes, note: str =
 
 # ---- automated check results --------------------------------------------------------------------------
 
-IMPORT_STATUSES = {"pass", "fail", "manual", "error"}
+IMPORT_STATUSES = {"pass", "fail", "manual", "error", "partial"}  # partial: judged on part of its evidence
 SHA_RE = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -505,7 +511,22 @@ def import_results(user, insp: Inspection, data, *, source: str = "results.json"
             item.automated_status = row["status"]
             item.save(update_fields=["automated_status"])
             attached.append({"ref_id": item.ref_id, "status": row["status"], "evidence_id": e.pk})
-    return {"attached": attached, "skipped": skipped}
+        # a login scan also lists the customers to ask whether a login was theirs (point 16)
+        notified = _notify_from_scan(user, insp.organisation, data, source)
+    out = {"attached": attached, "skipped": skipped}
+    if notified is not None:
+        out["notifications"] = notified
+    return out
+
+
+def _notify_from_scan(user, org, data, source: str):
+    if isinstance(data, bytes | str):
+        data = json.loads(data)  # parse_results has read it already: it is JSON
+    if not isinstance(data, dict) or "alerts" not in data or not data.get("notifications"):
+        return None
+    from ccinspect.web.notification.services import from_login_scan
+
+    return from_login_scan(user, org, data, source=ev.safe_name(source))
 
 
 # ---- dashboard numbers ----------------------------------------------------------------------------------
