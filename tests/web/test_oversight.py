@@ -246,8 +246,10 @@ def test_reminders_once_a_day(ow):
     svc.answer(w.officer, req, text="ok")
     later = svc.send_reminders(dt.date.today() + dt.timedelta(days=5))
     assert [r.kind for r in later] == [Reminder.OVERDUE] and req.ref_id not in later[0].ref_ids
-    page = login_client(Client(), w.officer).get(f"/oversight/{eng.pk}/").content.decode()
-    assert 'id="reminders"' in page
+    officer = login_client(Client(), w.officer)
+    assert 'id="reminders"' in officer.get(f"/oversight/{eng.pk}/").content.decode()
+    n = eng.requests.count()
+    assert f"{n - 1} / {n}" in officer.get("/oversight/").content.decode()  # not answered / items
 
 
 def test_thematic_side_by_side(ow):

@@ -11,6 +11,7 @@ import functools
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -65,7 +66,11 @@ def _common(p) -> dict:
 @login_required
 @require_safe
 def engagement_list(request):
-    qs = svc.engagements_for(request.user)
+    today = timezone.localdate()
+    unanswered = Q(requests__answers__isnull=True)
+    qs = svc.engagements_for(request.user).annotate(
+        n_requests=Count("requests", distinct=True), n_open=Count("requests", filter=unanswered, distinct=True),
+        n_overdue=Count("requests", filter=unanswered & Q(requests__due__lt=today), distinct=True))
     return render(request, "oversight/list.html", {
         "nav_active": "oversight", "engagements": qs[:200], "is_reg": svc.is_regulator(request.user)})
 
