@@ -281,9 +281,27 @@ def test_thematic_side_by_side(ow):
     assert states == {"Broker A": "same", "Broker B": "same", "Broker C": "differs"}
     other = next(r for r in cmp["rows"] if r["ref_id"] != ref)
     assert {cell["state"] for cell in other["cells"]} <= {"missing", "not_applicable"}
-    assert len(cmp["not_answered"]) == 3
+    assert cmp["not_answered"] == []  # each has answered something
+    svc.answer(c, engs[org_c.pk].requests.get(ref_id=ref), text="已改為每月覆核", supersedes_id=Answer.objects.get(
+        request__engagement=engs[org_c.pk]).pk)
+    svc.answer(w.officer_b, engs[w.b.pk].requests.get(ref_id=ref), text="已改為每月覆核", supersedes_id=Answer.objects.get(
+        request__engagement=engs[w.b.pk]).pk)
+    row = next(r for r in svc.comparison(th)["rows"] if r["ref_id"] == ref)
+    assert [cell["state"] for cell in row["cells"]] == ["differs", "same", "same"]  # the newest answers count
     page = login_client(Client(), w.insp2).get(f"/oversight/thematic/{th.pk}/").content.decode()
     assert "Broker C" in page and "Differs" in page
+    # two answers that disagree: no majority, both differ
+    d = svc.create_thematic(w.insp1, title="二家", broker_ids=[w.a.pk, w.b.pk], period_start="2025-01-01",
+                            period_end="2025-06-30", answer_due="2025-07-31", chapters=["CC-18000"],
+                            inspector_ids=[w.insp1.pk], supervisor_id=w.sup.pk)
+    for e in d.engagements.all():
+        svc.send_requests(w.insp1, e)
+        svc.answer(w.officer if e.organisation == w.a else w.officer_b, e.requests.get(ref_id=ref),
+                   text=f"answer of {e.organisation}")
+    two = next(r for r in svc.comparison(d)["rows"] if r["ref_id"] == ref)
+    assert [cell["state"] for cell in two["cells"]] == ["differs", "differs"]
+    no_answer = svc.comparison(d)
+    assert no_answer["not_answered"] == []
     api = Client(HTTP_AUTHORIZATION=f"Bearer {token_for(w.insp2)}").get(f"/api/oversight/thematic/{th.pk}/comparison")
     assert api.status_code == 200 and len(api.json()["brokers"]) == 3
     # a broker sees neither the comparison nor the others' answers
