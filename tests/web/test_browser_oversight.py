@@ -194,6 +194,11 @@ def test_thematic_request_to_three_brokers(browser, live_server, settings, lang)
     assert page.locator("td.cmp.differs").count() == 2  # two answers, no majority: both differ
     assert "每日監控並通知客戶" in text and "每月彙整，未通知" in text
     _shot(page, "9-thematic", lang)
+    # the annual plan: three brokers, none inspected by the regulator yet (approved), each planned this year
+    page.click("#tab-plan")
+    page.wait_for_selector("#plan")
+    assert page.locator("#plan tr").count() == 4 and page.locator("#plan a[href^='/oversight/']").count() == 3
+    _shot(page, "10-plan", lang)
     # the broker sees its own part only
     b_ctx, b = _as(browser, live, lang, "officer_b")
     assert b.goto(f"{live}/oversight/thematic/{th.pk}/").status == 403
