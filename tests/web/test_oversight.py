@@ -347,3 +347,6 @@ def test_risk_map_uses_the_regulators_findings_by_default(ow):
     assert by["Broker B"]["last"] == dt.date(2024, 12, 31) and by["Broker A"]["last"] is None
     assert plan[0]["org"].name == "Broker A"  # never inspected: first on the plan
     assert by["Broker B"]["open_regulator"] == 1 and by["Broker A"]["open_self"] == 1
+    page = reg.get("/oversight/plan/?year=2025").content.decode()
+    assert page.index("Broker A") < page.index("Broker B") and "never" in page and "2024-12-31" in page
+    assert login_client(Client(), w.officer).get("/oversight/plan/").status_code == 403

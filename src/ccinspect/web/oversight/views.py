@@ -23,6 +23,7 @@ from ccinspect.web.accounts.models import REGULATOR_ROLES, Organisation, Role, U
 from ccinspect.web.inspections.evidence import UploadError, read_upload
 from ccinspect.web.inspections.models import DeductionRule, Finding
 from ccinspect.web.inspections.permissions import get_or_404
+from ccinspect.web.regulator.views import block_names
 from ccinspect.web.reporting.views import _download, _preview
 
 from . import report
@@ -82,8 +83,11 @@ def plan(request):
         year = int(request.GET.get("year") or timezone.localdate().year)
     except ValueError:
         year = timezone.localdate().year
-    return render(request, "oversight/plan.html", {"nav_active": "oversight", "year": year,
-                                                   "rows": svc.annual_plan(year)})
+    names = block_names()
+    rows = svc.annual_plan(year)
+    for r in rows:
+        r["block_name"] = names.get(r["block"], "")
+    return render(request, "oversight/plan.html", {"nav_active": "oversight", "year": year, "rows": rows})
 
 
 @regulator_page
