@@ -350,3 +350,22 @@ def test_risk_map_uses_the_regulators_findings_by_default(ow):
     page = reg.get("/oversight/plan/?year=2025").content.decode()
     assert page.index("Broker A") < page.index("Broker B") and "never" in page and "2024-12-31" in page
     assert login_client(Client(), w.officer).get("/oversight/plan/").status_code == 403
+
+
+def test_demo_seed(ow):
+    from ccinspect.web.oversight.demo import seed_oversight
+    from ccinspect.web.oversight.models import AnalyzerRun, InspectorNote, ThematicInspection
+
+    w = ow
+    out = seed_oversight(dt.date.today())
+    assert out["engagements"] >= 4
+    assert seed_oversight(dt.date.today()) == {"engagements": 0}  # idempotent
+    sel = Engagement.objects.get(kind=Engagement.SELECTED)
+    assert sel.status == Engagement.REQUESTED and sel.organisation == w.a
+    assert InspectorNote.objects.filter(engagement=sel, kind=InspectorNote.TRIGGER).exists()
+    assert AnalyzerRun.objects.filter(engagement=sel).exists() and Reminder.objects.filter(engagement=sel).exists()
+    issued = Finding.objects.filter(source=Finding.REGULATOR, organisation=w.a)
+    assert sorted(issued.values_list("status", flat=True)) == [Finding.CLOSED, Finding.IN_PROGRESS]
+    th = ThematicInspection.objects.get()
+    assert th.engagements.count() == 2 and Answer.objects.filter(request__engagement__thematic=th).exists()
+    assert m.default_source() == m.REGULATOR
