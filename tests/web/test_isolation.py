@@ -45,6 +45,7 @@ ALIAS = "alias"  # a redirect to another page
 NOT_FOUND = "not-found"  # 404 for everyone (django-ninja's /api/ root)
 OWN_ACCOUNT = "own-account"  # the signed-in user's own password, MFA, tokens
 ORG_ADMIN = "org-admin"  # the users of the admin's own organisation
+SITE_ADMIN = "site-admin"  # the site administrators' pages: onboarding, editing and retiring brokers
 LIST = "list"  # the user's own broker's records (every broker's for the regulator)
 CREATE = "create"  # creates a record in the user's own broker
 OBJECT = "object"  # one broker's object, named in the path
@@ -72,6 +73,10 @@ PAGES = {
     "accounts/mfa/": Page(OWN_ACCOUNT),
     "accounts/tokens/": Page(OWN_ACCOUNT),
     "accounts/users/": Page(ORG_ADMIN),
+    "brokers/": Page(SITE_ADMIN),
+    "brokers/new/": Page(SITE_ADMIN),
+    "brokers/<int:pk>/": Page(SITE_ADMIN, "broker"),
+    "brokers/<int:pk>/retire/": Page(SITE_ADMIN, "broker"),
     "audit/": Page(LIST),
     "dashboard/": Page(LIST),
     "inspections/": Page(LIST),
@@ -132,6 +137,16 @@ API = {
     ("get", "/api/catalog/requirements/{ref_id}"): PUBLIC,
     ("get", "/api/brokers"): LIST,
     ("get", "/api/brokers/{broker_id}/applicability"): OBJECT,
+    ("post", "/api/brokers"): CREATE,  # site administrators only
+    ("get", "/api/brokers/{broker_id}/record"): OBJECT,
+    ("put", "/api/brokers/{broker_id}"): OBJECT,  # site administrators only
+    ("post", "/api/brokers/{broker_id}/retire"): OBJECT,  # site administrators only
+    ("get", "/api/users"): ORG_ADMIN,
+    ("post", "/api/users"): CREATE,
+    ("post", "/api/users/{user_id}/disable"): OBJECT,
+    ("post", "/api/users/{user_id}/enable"): OBJECT,
+    ("post", "/api/users/{user_id}/role"): OBJECT,
+    ("post", "/api/users/{user_id}/unlock"): OBJECT,
     ("get", "/api/inspections"): LIST,
     ("post", "/api/inspections"): CREATE,
     ("get", "/api/inspections/{inspection_id}"): OBJECT,
@@ -179,7 +194,7 @@ API = {
 # which object an API path parameter names (ref_id is a catalog requirement: the same for every broker)
 API_PARAMS = {"inspection_id": "inspection", "item_id": "item", "finding_id": "finding", "evidence_id": "evidence",
               "incident_id": "incident", "broker_id": "broker", "ref_id": "ref_id", "engagement_id": "engagement",
-              "request_id": "request", "thematic_id": "thematic"}
+              "request_id": "request", "thematic_id": "thematic", "user_id": "officer"}
 
 
 def _api_body(method: str, path: str, o) -> tuple[str, dict] | None:
@@ -200,7 +215,13 @@ def _api_body(method: str, path: str, o) -> tuple[str, dict] | None:
          "/api/incidents/{incident_id}/bcp": {"action": "hijack", "due_date": "2025-12-31", "owner_id": o.officer},
          "/api/oversight/engagements/{engagement_id}/findings": {"ref_id": o.ref_id, "title": "hijack",
                                                                   "severity": "low", "due_date": "2025-12-31"},
-         "/api/oversight/engagements/{engagement_id}/approve": {"note": "hijack"}}
+         "/api/oversight/engagements/{engagement_id}/approve": {"note": "hijack"},
+         "/api/brokers": {"name": "hijack", "profile": {"capital": "10億"}},
+         "/api/brokers/{broker_id}": {"name": "hijack", "profile": {"capital": "10億"}},
+         "/api/brokers/{broker_id}/retire": {"reason": "hijack"},
+         "/api/users": {"username": "intruder", "role": Role.SECURITY_OFFICER, "organisation_id": o.broker},
+         "/api/users/{user_id}/disable": {"reason": "hijack"}, "/api/users/{user_id}/enable": {"reason": "hijack"},
+         "/api/users/{user_id}/unlock": {"reason": "hijack"}, "/api/users/{user_id}/role": {"role": Role.BROKER_ADMIN}}
     multipart = {"/api/items/{item_id}/evidence": {"note": "hijack", "supersedes_id": o.evidence},
                  "/api/findings/{finding_id}/retest": {"note": "hijack"},
                  "/api/oversight/requests/{request_id}/answers": {"text": "hijack", "supersedes_id": o.answer}}
@@ -643,7 +664,7 @@ def test_regulator_reads_everything_and_changes_nothing(iso):
                 problems.append(f"{method} {url} -> {resp.status_code}")
     for method, path in API_OPS:
         resp = _api_call(api_client, method, path, w.oa, w.oa)
-        if method == "get" and resp.status_code != 200:
+        if method == "get" and API[(method, path)] != ORG_ADMIN and resp.status_code != 200:
             problems.append(f"GET {path} -> {resp.status_code}")
         if method != "get":
             posts += 1

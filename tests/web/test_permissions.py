@@ -214,6 +214,12 @@ BODIES = {
     "/api/oversight/engagements/{engagement_id}/findings": {"ref_id": "CC-18000.1", "title": "x", "severity": "low",
                                                              "due_date": "2025-12-31"},
     "/api/oversight/engagements/{engagement_id}/approve": {"note": ""},
+    "/api/brokers": {"name": "x", "profile": {"capital": "10億"}},
+    "/api/brokers/{broker_id}": {"name": "x", "profile": {"capital": "10億"}},
+    "/api/brokers/{broker_id}/retire": {"reason": "x"},
+    "/api/users": {"username": "x", "role": "security_officer", "organisation_id": 0},
+    "/api/users/{user_id}/disable": {"reason": "x"}, "/api/users/{user_id}/enable": {"reason": "x"},
+    "/api/users/{user_id}/unlock": {"reason": "x"}, "/api/users/{user_id}/role": {"role": "computer_auditor"},
 }
 
 
@@ -231,7 +237,8 @@ def test_api_never_crosses_brokers(bworld, who):
     client = Client(HTTP_AUTHORIZATION=f"Bearer {token_for(getattr(w, who))}")
     ids = {"inspection_id": w.insp_b.pk, "item_id": w.item_b.pk, "finding_id": w.f_b.pk,
            "evidence_id": w.ev_b.pk, "broker_id": w.b.pk, "ref_id": "CC-18000.1", "incident_id": w.inc_b.pk,
-           "engagement_id": w.eng_b.pk, "request_id": w.req_b.pk, "thematic_id": w.th_b.pk}
+           "engagement_id": w.eng_b.pk, "request_id": w.req_b.pk, "thematic_id": w.th_b.pk,
+           "user_id": w.officer_b.pk}
     before = _b_state(w)
     for path, method in API_OPS:
         url = re.sub(r"\{(\w+)\}", lambda m: str(ids[m.group(1)]), path)

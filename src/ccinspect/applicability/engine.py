@@ -12,12 +12,13 @@ from dataclasses import dataclass, field
 from ccinspect.catalog import Catalog, FrameworkVersion, Requirement, load_catalog
 from ccinspect.catalog.models import TierBinding, TierDuty
 from ccinspect.core.dates import dual
+from ccinspect.core.errors import InputError
 
 from .profile import BrokerProfile
 
 
-class ApplicabilityError(ValueError):
-    pass
+class ApplicabilityError(InputError):
+    """The profile and the catalog give no answer (a capital in no tier, a date out of range)."""
 
 
 def tier_for_capital(capital: int, catalog: Catalog | None = None) -> int:

@@ -12,6 +12,8 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
+from ccinspect.core.errors import InputError, place_of
+
 from .models import (
     AddOp,
     Cadence,
@@ -51,8 +53,14 @@ def source_path(prefix: str) -> Path:
     return found[0]
 
 
-class CatalogError(ValueError):
+class CatalogError(InputError):
     """A data file is malformed; the message names the file and the field."""
+
+    def __init__(self, message, **where):
+        # older messages say where in their text ("path: line 3: ..."); the place is still carried as fields
+        if isinstance(message, str) and not where:
+            where = {"located": True, **place_of(message)}
+        super().__init__(message, **where)
 
 
 def _read_yaml(path: Path):

@@ -15,6 +15,7 @@ from ccinspect.applicability import BrokerProfile, profile_tier
 from ccinspect.applicability.engine import duty_view
 from ccinspect.catalog import Catalog, load_catalog
 from ccinspect.core.dates import dual, months_after
+from ccinspect.core.results import Check, gap_check
 
 from .model import (
     MOMENT_TEXT,
@@ -54,6 +55,14 @@ class Gap:
             "due": self.due.isoformat() if self.due else None, "assumed": self.assumed,
             "clauses": [c.to_dict() for c in self.clauses], "mechanism": list(self.mechanism),
         }
+
+    def to_check(self, lang: str = "en") -> Check:
+        """The gap in the shape every engine returns (core.results): a failed check on the mechanism's
+        requirements (else the clauses'), the record at fault as the evidence reference."""
+        refs = list(self.mechanism) or list(dict.fromkeys(c.ref_id for c in self.clauses))
+        return gap_check(rule=self.rule, ref_ids=refs, message=self.message if lang.startswith("zh") else
+                         self.message_en, system=self.system, record=self.record,
+                         due=self.due.isoformat() if self.due else None)
 
 
 @dataclass

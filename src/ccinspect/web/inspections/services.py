@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections import Counter
 from functools import lru_cache
 
 from django.conf import settings
@@ -22,6 +21,7 @@ from ccinspect.applicability.calendar import build_calendar
 from ccinspect.catalog import load_catalog
 from ccinspect.core.errors import InputError
 from ccinspect.core.ids import OccurrenceId, within
+from ccinspect.core.results import Severity, login_review_results
 from ccinspect.web.accounts import audit
 from ccinspect.web.accounts.models import Organisation
 
@@ -369,7 +369,7 @@ def add_retest_evidence(user, f: Finding, *, name: str, data: bytes, note: str =
 
 # ---- automated check results --------------------------------------------------------------------------
 
-IMPORT_STATUSES = {"pass", "fail", "manual", "error"}
+IMPORT_STATUSES = {"pass", "fail", "manual", "error", "partial"}  # partial: judged on part of its evidence
 SHA_RE = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -464,28 +464,20 @@ def from_login_scan(data: dict) -> list[dict]:
         if not isinstance(i, dict) or not isinstance(i.get("file"), str) or not SHA_RE.match(str(i.get("sha256"))):
             raise ServiceError(f"login scan: input {n + 1} needs a file and a valid sha256")
         files.append({"path": i["file"], "sha256": i["sha256"]})
-    by_ref: dict[str, list[dict]] = {r: [] for r in data.get("review_ref_ids") or [] if isinstance(r, str)}
     for n, a in enumerate(alerts):
         refs = a.get("ref_ids") if isinstance(a, dict) else None
         if not isinstance(refs, list) or not refs or not all(isinstance(r, str) and r for r in refs):
             raise ServiceError(f"login scan: alert {n + 1} names no ref_ids")
-        for r in refs:
-            by_ref.setdefault(r, []).append(a)
+        if a.get("severity") is not None and a.get("severity") not in set(Severity):
+            raise ServiceError(f"login scan: alert {n + 1}: severity {str(a['severity'])[:40]!r} is not one of "
+                               + ", ".join(Severity))
     rules = data.get("rules") if isinstance(data.get("rules"), dict) else {}
-    out = []
-    for ref_id, hits in by_ref.items():
-        kinds = Counter(str(a.get("kind", "alert")) for a in hits)
-        summary = (f"login monitoring: {len(hits)} alert(s): " + ", ".join(f"{k} {n}" for k, n in sorted(kinds.items()))
-                   if hits else "login monitoring: no alerts")
-        facts = [{"message": f"{a.get('id', '')} {a.get('severity', '')} {a.get('kind', '')}: "
-                             f"{a.get('detail', '')}".strip(),
-                  **{k: a[k] for k in ("id", "kind", "severity", "accounts", "ips", "first", "last", "counts")
-                     if k in a}} for a in hits]
-        out.append({"ref_id": ref_id, "status": "manual", "summary": summary, "facts": facts,
-                    "checks": [{"analyzer": "logins", "rule": "scan", "tool": data.get("tool", LOGIN_SCAN),
-                                "rules_version": rules.get("version"), "rules_sha256": rules.get("sha256")}],
-                    "evidence": files})
-    return out
+    review = [r for r in data.get("review_ref_ids") or [] if isinstance(r, str)]
+    return [{"ref_id": r.ref_id, "status": r.status.value, "summary": r.summary,
+             "facts": [f.to_dict() for f in r.checks[0].facts],
+             "checks": [{"analyzer": "logins", "rule": "scan", "tool": data.get("tool", LOGIN_SCAN),
+                         "rules_version": rules.get("version"), "rules_sha256": rules.get("sha256")}],
+             "evidence": files} for r in login_review_results(alerts, review)]
 
 
 def import_results(user, insp: Inspection, data, *, source: str = "results.json") -> dict:
@@ -519,7 +511,22 @@ def import_results(user, insp: Inspection, data, *, source: str = "results.json"
             item.automated_status = row["status"]
             item.save(update_fields=["automated_status"])
             attached.append({"ref_id": item.ref_id, "status": row["status"], "evidence_id": e.pk})
-    return {"attached": attached, "skipped": skipped}
+        # a login scan also lists the customers to ask whether a login was theirs (point 16)
+        notified = _notify_from_scan(user, insp.organisation, data, source)
+    out = {"attached": attached, "skipped": skipped}
+    if notified is not None:
+        out["notifications"] = notified
+    return out
+
+
+def _notify_from_scan(user, org, data, source: str):
+    if isinstance(data, bytes | str):
+        data = json.loads(data)  # parse_results has read it already: it is JSON
+    if not isinstance(data, dict) or "alerts" not in data or not data.get("notifications"):
+        return None
+    from ccinspect.web.notification.services import from_login_scan
+
+    return from_login_scan(user, org, data, source=ev.safe_name(source))
 
 
 # ---- dashboard numbers ----------------------------------------------------------------------------------
