@@ -109,10 +109,10 @@ def head(path: Path, n: int = 4096) -> str:
 
 def detect(path: Path, mapping: bool = False) -> str:
     """Guess a file's format from its first bytes."""
-    with path.open("rb") as f:
-        magic = f.read(8)
-    if magic.startswith(b"ElfFile"):
-        return "evtx"
+    from .windows import sniff
+
+    if win := sniff(path):  # EVTX, and Windows exports in any encoding (UTF-16 included)
+        return win
     text = head(path).lstrip("\ufeff \r\n\t")
     first = text.splitlines()[0] if text else ""
     if text.startswith("<"):

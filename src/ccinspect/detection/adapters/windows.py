@@ -101,6 +101,7 @@ class WinEvent:
     computer: str = ""
     data: dict[str, str] = field(default_factory=dict)   # EventData by Name
     record_id: str = ""
+    flags: list[str] = field(default_factory=list)        # "escaped": the export held characters XML forbids
 
 
 @dataclass(slots=True)
@@ -210,6 +211,13 @@ def _reason(code: str, table: dict[str, str], prefix: str) -> str | None:
 
 def login(ev: WinEvent) -> Login | Context | NotLogin | Bad:
     """What one Windows event means for login monitoring."""
+    m = _meaning(ev)
+    if ev.flags and isinstance(m, (Login, Context)):
+        m.flags = sorted(set(m.flags) | set(ev.flags))
+    return m
+
+
+def _meaning(ev: WinEvent) -> Login | Context | NotLogin | Bad:
     d, eid = ev.data, ev.event_id
     if eid in OPENSSH_EVENTS and (ev.provider.lower() == "openssh" or ev.channel.lower().startswith("openssh")):
         return _openssh(ev)
@@ -220,7 +228,8 @@ def login(ev: WinEvent) -> Login | Context | NotLogin | Bad:
         subj, f2 = _name(d.get("SubjectUserName", ""))
         return Context({"ts": ev.time, "account": acct, "subject": subj,
                         "target_server": escape(d.get("TargetServerName", ""))[0],
-                        "ip": _ip(d.get("IpAddress", "")), "process": escape(d.get("ProcessName", ""))[0]},
+                        "ip": "" if _ip(d.get("IpAddress", "")) in _NO_ADDRESS else _ip(d.get("IpAddress", "")),
+                        "process": escape(d.get("ProcessName", ""))[0]},
                        flags=sorted(set(flags + f2)))
     acct, flags = _name(d.get("TargetUserName", ""))
     if eid in (4624, 4625):
@@ -320,11 +329,7 @@ def _from_json(data: str, eid: int, rid: int) -> WinEvent | Bad:
 
 def evtx_events(path: Path, wanted: frozenset[int] | None = None) -> Iterator[WinEvent | Skipped | Bad | Damage]:
     """EVTX records; after the last, a `Damage` for each kind of loss the file's structure shows."""
-    try:
-        st = evtxfile.structure(path)
-    except ValueError as exc:
-        raise CoreInputError(f"{exc}", file=str(path), expected="an EVTX file") from None
-    read = evtxfile.EvtxRead(st)
+    read = evtxfile.EvtxRead(evtxfile.structure(path))
     for eid, rid, data in evtxfile.records(path, read, wanted):
         if data is None:
             yield Skipped(f"record:{rid}", eid)
@@ -337,6 +342,9 @@ def evtx_events(path: Path, wanted: frozenset[int] | None = None) -> Iterator[Wi
 # --- XML ------------------------------------------------------------------------------------------
 
 _DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
+# Characters XML 1.0 forbids, which Windows' renderers still write (a control character in a value):
+# written out as \xNN so one value does not end the file's reading, and the event is flagged.
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def _lines(lines: TextLines) -> Iterator[str | Damage]:
@@ -398,6 +406,7 @@ def xml_events(path: Path) -> Iterator[WinEvent | Bad | Damage]:
     stack: list[ET.Element] = []
     starts: list[str] = []
     n, on_line = 0, 0
+    dirty: set[int] = set()
     with lines:
         try:
             for item in _lines(lines):
@@ -408,6 +417,14 @@ def xml_events(path: Path) -> Iterator[WinEvent | Bad | Damage]:
                     item = _DECL.sub("", item.lstrip("\ufeff"), count=1)
                 if lines.line != n:
                     n, on_line = lines.line, 0
+                if "<!DOCTYPE" in item or "<!ENTITY" in item:
+                    # no export has a DTD; entities would put text of the file's choosing into names
+                    yield Bad(str(n), "xml", "refused a DTD or entity declaration, file not read")
+                    yield Damage(str(n), "XML with a DTD: file not read")
+                    return
+                if _XML_INVALID.search(item):
+                    item = _XML_INVALID.sub(lambda m: f"\\x{ord(m.group()):02x}", item)
+                    dirty.add(n)
                 parser.feed(item)
                 for kind, el in parser.read_events():
                     tag = el.tag.rsplit("}", 1)[-1]
@@ -419,7 +436,12 @@ def xml_events(path: Path) -> Iterator[WinEvent | Bad | Damage]:
                         continue
                     stack.pop()
                     if tag == "Event" and starts:
-                        yield _element_event(el, starts.pop())
+                        where = starts.pop()
+                        ev = _element_event(el, where)
+                        first = int(where.split("#")[0])
+                        if isinstance(ev, WinEvent) and any(first <= x <= n for x in dirty):
+                            ev.flags.append("escaped")
+                        yield ev
                         if stack:
                             stack[-1].clear()  # keep memory flat over millions of events
             parser.feed("</ccinspect-root>")
@@ -522,7 +544,7 @@ def message_fields(event_id: int, message: str, where: str = "") -> dict[str, st
                        f"{escape(raw.strip())[0][:60]!r} (a field value with a line break?); not attributed")
         blank_before = False
         label, value = m["label"].strip(), (m["value"] or "")
-        if not indented and not value:
+        if not indented and not value and label not in allowed[""]:
             if label in sections:
                 return Bad(where, "Message", f"section {label!r} appears twice (a field value with a line break?); "
                            "not attributed")
@@ -574,7 +596,12 @@ def win_time(text: str) -> str | None:
     return None
 
 
-_EV_HEADER = ["level", "date and time", "source", "event id", "task category"]
+_EV_HEADER = ["date and time", "source", "event id", "task category"]
+
+
+def _event_viewer(low: list[str]) -> bool:
+    """Event Viewer's "Save as CSV" header: Level (Keywords in the Security log), then these four."""
+    return len(low) >= 5 and low[0] in ("level", "keywords") and low[1:5] == _EV_HEADER
 
 
 def csv_events(path: Path) -> Iterator[WinEvent | Skipped | Bad | Damage]:
@@ -598,7 +625,7 @@ def csv_events(path: Path) -> Iterator[WinEvent | Skipped | Bad | Damage]:
             first, offset = next(it, ""), 2
         header = next(csv.reader([first]), [])
         low = [h.strip().lower() for h in header]
-        if low[:5] == _EV_HEADER:
+        if _event_viewer(low):
             cols = {"id": 3, "time": 1, "msg": 5, "provider": 2, "record": None, "channel": None, "computer": None}
         elif "id" in low and "message" in low and "timecreated" in low:
             cols = {"id": low.index("id"), "time": low.index("timecreated"), "msg": low.index("message"),
@@ -609,15 +636,18 @@ def csv_events(path: Path) -> Iterator[WinEvent | Skipped | Bad | Damage]:
         else:
             raise CoreInputError(
                 "not a Windows event CSV export", file=str(path), line=offset, field="header",
-                expected="Event Viewer's 'Level,Date and Time,Source,Event ID,Task Category' or PowerShell "
+                expected="Event Viewer's 'Level (or Keywords),Date and Time,Source,Event ID,Task Category' or PowerShell "
                          "Get-WinEvent's 'Message,Id,…,TimeCreated' columns")
         reader = csv.reader(it)
         prev = 0
         need = max(c for c in (cols["id"], cols["time"], cols["msg"]) if c is not None)
         for rec in reader:
             where, prev = str(offset + prev + 1), reader.line_num
-            yield from damages
-            damages.clear()
+            if damages:
+                yield from damages
+                damages.clear()
+                yield Bad(where, "bytes", "the record holds bytes that cannot be decoded; not read")
+                continue
             if not rec or not any(x.strip() for x in rec):
                 continue
             if len(rec) <= need:
@@ -680,7 +710,7 @@ def sniff(path: Path) -> str | None:
     first = text.split("\n", 2)
     line = first[1] if first[0].startswith("#TYPE") and len(first) > 1 else first[0]
     low = [c.strip().lower() for c in next(csv.reader([line]), [])]
-    if low[:5] == _EV_HEADER or {"id", "message", "timecreated"} <= set(low):
+    if _event_viewer(low) or {"id", "message", "timecreated"} <= set(low):
         return "wincsv"
     return None
 
