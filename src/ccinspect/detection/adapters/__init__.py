@@ -10,6 +10,7 @@ event (by kind) or malformed; one unreadable file never stops the others.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import glob
 import gzip
@@ -164,12 +165,34 @@ def head(path: Path, n: int = 4096) -> str:
         return f.read(n)
 
 
+def _open_lines(path: Path, errors: str = "strict"):
+    """The kernel's text reader; a text file with a stray NUL (a hostile user name) is still text.
+
+    The kernel calls a file with NUL bytes binary unless it is UTF-16; one NUL in a log line must
+    not make the day's log unreadable, so a file whose first bytes are valid UTF-8 and under 1 % NUL
+    is read as UTF-8 (undecodable lines later on are then counted as damaged)."""
+    try:
+        return textfile.open_text(path, errors=errors)
+    except CoreInputError as exc:
+        if exc.message_id != "text.binary":
+            raise
+        with textfile._raw(path) as raw:
+            head = raw.read(textfile.SAMPLE)
+        try:  # text apart from its NULs, and few of them
+            codecs.getincrementaldecoder("utf-8")("strict").decode(head, final=False)
+        except UnicodeDecodeError:
+            raise exc from None
+        if head.count(0) * 100 >= max(len(head), 1):
+            raise
+        return textfile.open_text(path, encoding="utf-8", errors=errors)
+
+
 def lines_of(path: Path, acct: FileAccount) -> Iterator[tuple[int, str]]:
     """(line number, text without its line ending) through the kernel's text reader.
 
     A line that cannot be decoded is counted as damaged with its exact number and skipped; a truncated
     or corrupt gzip stream ends the file, counted as damaged. Blank lines are counted here."""
-    lines, acct.encoding = textfile.open_text(path)
+    lines, acct.encoding = _open_lines(path)
     with lines:
         while True:
             try:
@@ -195,7 +218,7 @@ def lines_of(path: Path, acct: FileAccount) -> Iterator[tuple[int, str]]:
 def first_lines(path: Path, n: int = 30) -> list[str]:
     """The first non-blank lines of a text file, for sniffing (decoded as the readers will)."""
     out: list[str] = []
-    lines, _ = textfile.open_text(path, errors="replace")
+    lines, _ = _open_lines(path, errors="replace")
     with lines:
         try:
             for text in lines:

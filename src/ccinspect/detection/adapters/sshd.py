@@ -57,11 +57,13 @@ ENVELOPES: dict[str, re.Pattern] = {
         r"(?: \ufeff?(?P<msg>.*))?$", re.S),
 }
 ENVELOPE_LABELS = "BSD syslog, RFC 3339 (rsyslog/short-iso), journalctl short-full, RFC 5424"
+# A syslog line whose program tag has no usual shape ("syslogd 1.4.1: restart."): another program's line.
+_LOOSE = re.compile(r"^(?:<\d{1,3}>)?(?:[A-Z][a-z]{2} {1,2}\d{1,2} \d\d:\d\d:\d\d|\d{4}-\d\d-\d\dT\S+) \S+ (?!sshd)[^:]*: ")
 _JOURNAL_MARK = re.compile(r"^-- (?:Logs begin|Journal begins|Journal ends|No entries|Boot |Reboot|Subject:)")
 _SOLARIS = re.compile(r"^\[ID \d+ [\w.]+\] ")
 
 _ADDR = r" from (?P<ip>\S+?)(?: port (?P<port>\d+))?"
-_KEY = r"(?: ssh2)?(?:: [A-Z][A-Z0-9-]* (?:SHA256|MD5):[A-Za-z0-9+/=:]+(?: .*)?)?"
+_KEY = r"(?: ssh2)?(?:: \S+ \S+.*)?"  # the key trailer: "RSA SHA256:…", "RSA 39:33:…", "ED25519-CERT …"
 _FAILED = re.compile(r"^Failed (?P<method>\S+) for (?:(?P<invalid>invalid user) )?(?P<user>.*)" + _ADDR + _KEY + r"$", re.S)
 _ACCEPTED = re.compile(r"^Accepted (?P<method>\S+) for (?P<user>\S+)" + _ADDR + _KEY + r"$", re.S)
 _INVALID = re.compile(r"^(?:Invalid|Illegal) user (?P<user>.*)" + _ADDR + r"$", re.S)
@@ -73,8 +75,8 @@ _DISCONNECTING = re.compile(r"^Disconnecting (?P<kind>authenticating|invalid) us
 _MAXTRIES = re.compile(r"^error: maximum authentication attempts exceeded for (?:(?P<invalid>invalid user) )?(?P<user>.*)"
                        + _ADDR + r"(?: ssh2)?(?: \[preauth\])?$", re.S)
 _PAM_UNIX = re.compile(r"^(?:pam_unix\(sshd:auth\): )?authentication failure; logname=\S* uid=\S* euid=\S* tty=\S* "
-                       r"ruser=\S* rhost=(?P<rhost>\S*)(?:\s+user=(?P<user>.*))?$", re.S)
-_PAM_MORE = re.compile(r"^PAM (?P<n>\d+) more authentication failures?; .*?rhost=(?P<rhost>\S*)(?:\s+user=(?P<user>.*))?$",
+                       r"ruser=\S* rhost=(?P<rhost>\S*)\s*(?:user=(?P<user>.*))?$", re.S)
+_PAM_MORE = re.compile(r"^PAM (?P<n>\d+) more authentication failures?; .*?rhost=(?P<rhost>\S*)\s*(?:user=(?P<user>.*))?$",
                        re.S)
 _PAM_ERROR = re.compile(r"^error: PAM: Authentication failure for (?:(?:illegal|invalid) user )?(?P<user>.*) from "
                         r"(?P<rhost>\S+)$", re.S)
@@ -96,7 +98,7 @@ class Sessions:
     def __init__(self):
         self.covered: set[tuple] = set()       # connection keys with a Failed/Accepted line
         self.signals: list[tuple] = []         # (keys, line, ts, future, user, ip, reason)
-        self.pam: dict[tuple, list] = {}       # (host, pid) -> [unix, errpam, refs]
+        self.pam: dict[tuple, list] = {}       # (host, pid) -> [unix, errpam, unix refs, errpam refs]
         self.pw_failed: dict[tuple, int] = {}  # (host, pid) -> Failed password/keyboard-interactive lines
 
     @staticmethod
@@ -111,7 +113,9 @@ class Sessions:
     def flush(self, acct: FileAccount) -> Iterator[dict]:
         # pam_unix names no user for an unknown account: the connection's "Invalid user X" does
         named = {k: sig[4] for sig in self.signals for k in sig[0] if k[0] == "p"}
-        for (host, pid), (unix, errpam, refs) in self.pam.items():
+        for (host, pid), (unix, errpam, unix_refs, err_refs) in self.pam.items():
+            # pam_unix and "error: PAM" lines of one attempt are the same attempt: the first line names it
+            refs = unix_refs if unix >= errpam else err_refs
             k = max(unix, errpam) - self.pw_failed.get((host, pid), 0)
             if k <= 0:
                 continue
@@ -162,7 +166,8 @@ def message(msg: str, host: str, pid: str | None, ts: str, fut: bool, line: int,
         return
     m = rx.match(msg)
     if m is None:
-        if first in ("Failed", "Accepted", "Invalid", "Illegal") or rx is _PAM_UNIX or rx is _MAXTRIES:
+        if first in ("Failed", "Accepted", "Invalid", "Illegal") or rx is _MAXTRIES or (
+                rx is _PAM_UNIX and "authentication failure;" in msg[:40]):
             acct.bad(line, "message", f"sshd {first!r} message without its user and 'from ADDRESS [port N]': {msg[:80]!r}")
         else:
             acct.skip("sshd_other")
@@ -188,13 +193,15 @@ def message(msg: str, host: str, pid: str | None, ts: str, fut: bool, line: int,
     if rx is _PAM_UNIX or rx is _PAM_MORE or rx is _PAM_ERROR:
         acct.skip("pam_failure", n)  # counted as an event later only when sshd wrote no Failed line for it
         key = (host, pid or "?")
-        rec = sess.pam.setdefault(key, [0, 0, []])
+        rec = sess.pam.setdefault(key, [0, 0, [], []])
         cnt = int(m["n"]) * n if rx is _PAM_MORE else n
-        rec[1 if rx is _PAM_ERROR else 0] += cnt
+        i = 1 if rx is _PAM_ERROR else 0
+        rec[i] += cnt
         user = _user(m["user"] or "")
+        refs = rec[2 + i]
         for k in range(1, cnt + 1):
-            rec[2].append((line, k, ts, fut, user, m["rhost"]))
-        del rec[2][:-64]  # the last ones are enough: k never exceeds the failures of one process
+            refs.append((line, k, ts, fut, user, m["rhost"]))
+        del refs[:-64]  # the last ones are enough: k never exceeds the failures of one process
         return
     # Attempts that may have left no Failed line: one failure per connection, decided at the end.
     ip = check_ip(m["ip"])
@@ -211,8 +218,9 @@ def message(msg: str, host: str, pid: str | None, ts: str, fut: bool, line: int,
 
 
 def _sniff(lines: list[str]) -> bool:
-    hits = sum(1 for ln in lines if any(rx.match(ln) for rx in ENVELOPES.values()) or _JOURNAL_MARK.match(ln))
-    return hits >= max(1, (len(lines) + 1) // 2)
+    # One syslog line among the first is enough to try: a mostly unreadable file is then reported as such
+    # (with the lines that failed), not as "unknown format".
+    return any(any(rx.match(ln) for rx in ENVELOPES.values()) or _JOURNAL_MARK.match(ln) for ln in lines)
 
 
 def read(path: Path, acct: FileAccount, ctx: ReadContext) -> Iterator[dict]:
@@ -231,6 +239,8 @@ def read(path: Path, acct: FileAccount, ctx: ReadContext) -> Iterator[dict]:
         if m is None:
             if _JOURNAL_MARK.match(text):
                 acct.skip("journal_marker")
+            elif _LOOSE.match(text) and "sshd" not in text:
+                acct.skip("other_program")
             else:
                 acct.bad(n, "line", f"not a syslog line (tried {ENVELOPE_LABELS}): {text[:80]!r}")
             continue

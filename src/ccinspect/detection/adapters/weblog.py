@@ -3,7 +3,8 @@
 Each line becomes a record whose raw fields keep their own names (`cs-username`, `remote_addr`, …) and
 gain normalised ones: `_ts` (ISO 8601), `_ip`, `_user`, `_method`, `_path`, `_query`, `_status`, `_ua`.
 The default mapping (`PRESET`) counts a `POST` to a login-looking path (`/login`, `/signin`, `/logon`,
-`/auth`, `/session`, `/token`, …) as a login attempt: 2xx/301/302/303 success, 401/403 failure; the
+`/auth`, `/session`, `/token`, `/wp-login.php`, …) as a login attempt: 2xx/301/302/303 success, 401/403
+failure; and any request refused with 401 that names its user (HTTP authentication) as a failure; the
 account is the authenticated user (`cs-username`, `remote_user`) or a `user`/`username`/`account`/`login`
 /`userid` query parameter. A login request with no account is counted as "not a login event"
 (`login_without_account`): an access log alone cannot say whose login it was; map the application's own
@@ -21,10 +22,13 @@ from . import FileAccount, ReadContext, Reader, lines_of, register
 from .clock import MONTHS
 from .mapping import Const, Login, Mapping, Results, read_mapped
 
-LOGIN_PATH = r"(?i)/(?:login|logon|log-in|signin|sign-in|sign_in|auth|authenticate|session|sessions|token|oauth/token)(?:\.\w{2,5})?/?$"
+LOGIN_PATH = (r"(?i)/(?:[\w-]*[-_])?(?:login|logon|log-in|signin|sign-in|sign_in|auth|authenticate|session|sessions"
+              r"|token|oauth/token)(?:\.\w{2,5})?/?$")
 PRESET_FIELDS = {"ts": "_ts", "account": "_user", "ip": "_ip", "result": "_status", "user_agent": "_ua",
                  "channel": Const(value="web")}
-PRESET_LOGIN = Login(field="_path", regex=LOGIN_PATH, methods=["POST"], method_field="_method")
+# A login request: a POST to a login path, or any request refused with 401 that names its user (HTTP
+# authentication). Successes count only on login paths: basic-auth clients send credentials every time.
+PRESET_LOGIN = Login(field="_login", values=["1"])
 PRESET_RESULTS = Results(success=["200", "201", "204", "301", "302", "303"], failure=["401", "403"])
 _USER_PARAMS = ("user", "username", "userid", "user_id", "account", "login", "uid")
 
@@ -49,6 +53,17 @@ def _user_from_query(query: str) -> str | None:
 def _split_target(target: str) -> tuple[str, str]:
     path, _, query = target.partition("?")
     return path, query
+
+
+_LOGIN_RX = re.compile(LOGIN_PATH)
+
+
+def _mark_login(rec: dict) -> dict:
+    path, method, status = rec.get("_path"), rec.get("_method"), rec.get("_status")
+    login = (str(method).upper() == "POST" and isinstance(path, str) and _LOGIN_RX.search(path) is not None) or (
+        str(status) == "401" and rec.get("_user") not in (None, "", "-"))
+    rec["_login"] = "1" if login else "0"
+    return rec
 
 
 # ---------------------------------------------------------------- IIS W3C extended
@@ -86,12 +101,14 @@ def iis_records(path: Path, acct: FileAccount) -> Iterator[tuple[int, dict]]:
         rec["_status"] = rec.get("sc-status")
         ua = rec.get("cs(User-Agent)")
         rec["_ua"] = ua.replace("+", " ") if ua and ua != "-" else None
-        yield n, rec
+        yield n, _mark_login(rec)
 
 
 # ---------------------------------------------------------------- nginx / Apache combined (and common)
+# What precedes the client address varies (a virtual host, an X-Forwarded-For list): the address is the
+# last token before `ident user [time]`, the peer that connected (an X-Forwarded-For entry can be forged).
 _COMBINED = re.compile(
-    r'^(?:(?P<vhost>\S+) (?=\S+ \S+ \S+ \[))?(?P<remote_addr>\S+) (?P<ident>\S+) (?P<remote_user>\S+) '
+    r'^(?P<prefix>.*?)(?P<remote_addr>[^\s,"]+) (?P<ident>\S+) (?P<remote_user>\S+) '
     r'\[(?P<time_local>[^\]]+)\] "(?P<request>(?:[^"\\]|\\.)*)" (?P<status>\d{3}) (?P<bytes>\S+)'
     r'(?: "(?P<referer>(?:[^"\\]|\\.)*)" "(?P<user_agent>(?:[^"\\]|\\.)*)")?')
 _CLF_TIME = re.compile(r"^(\d{2})/([A-Z][a-z]{2})/(\d{4}):(\d\d:\d\d:\d\d) ([+-]\d\d)(\d\d)$")
@@ -106,7 +123,7 @@ def clf_time(text: str) -> str | None:
 
 
 def _combined_sniff(lines: list[str]) -> bool:
-    return sum(1 for ln in lines if _COMBINED.match(ln)) >= max(1, (len(lines) + 1) // 2)
+    return any(_COMBINED.match(ln) for ln in lines)
 
 
 def combined_records(path: Path, acct: FileAccount) -> Iterator[tuple[int, dict]]:
@@ -128,7 +145,7 @@ def combined_records(path: Path, acct: FileAccount) -> Iterator[tuple[int, dict]
         rec["_query"] = query
         rec["_status"] = rec["status"]
         rec["_ua"] = rec.get("user_agent") if rec.get("user_agent") not in (None, "-") else None
-        yield n, rec
+        yield n, _mark_login(rec)
 
 
 # ---------------------------------------------------------------- JSON access logs (nginx escape=json, others)
@@ -171,7 +188,7 @@ def webjson_records(records: Iterator[tuple[int, dict]]) -> Iterator[tuple[int, 
             out["_ts"] = clf_time(ts)
         if out["_status"] is not None:
             out["_status"] = str(out["_status"])
-        yield n, out
+        yield n, _mark_login(out)
 
 
 def _preset_reader(fmt: str):
