@@ -197,7 +197,8 @@ def load_mapping(path: str | Path) -> Mapping:
     try:
         m = from_legacy(cfg)
     except ValidationError as exc:
-        err = exc.errors()[0]
+        errs = exc.errors()
+        err = next((e for e in errs if e["type"] == "extra_forbidden"), errs[0])  # a misspelt key explains the rest
         where = _loc(err["loc"]) or "(top)"
         msg = err["msg"].removeprefix("Value error, ")
         head, sep, rest = msg.partition(": ")
