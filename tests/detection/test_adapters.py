@@ -50,7 +50,7 @@ def test_sshd_auth_log(tmp_path):
         ("ops", "10.1.2.3", "success"),
         ("trader02", "2001:db8::7", "failure"),
     ]
-    assert rows[0]["ts"] == "2024-05-02T09:15:03" and rows[0]["reason"] == "invalid_user"
+    assert rows[0]["ts"] == "2024-05-02T09:15:03+08:00" and rows[0]["reason"] == "invalid_user"
     assert rows[3]["ts"] == "2024-05-02T09:16:00.123456+08:00"
     assert src.ignored == 3  # Invalid user precursor, session line, cron
     assert problems.count == 2
@@ -119,8 +119,8 @@ def test_windows_event_viewer_csv(tmp_path):
     [src] = prepare([p], tmp_path / "w", problems)
     rows = _rows(src)
     assert [(r["ts"], r["account"], r["ip"], r["result"]) for r in rows] == [
-        ("2024-05-02T09:15:03", "svc_backup", "192.0.2.77", "failure"),
-        ("2024-05-02T09:20:00", "mlin", "203.0.113.50", "success"),
+        ("2024-05-02T09:15:03+08:00", "svc_backup", "192.0.2.77", "failure"),
+        ("2024-05-02T09:20:00+08:00", "mlin", "203.0.113.50", "success"),
     ]
     assert src.ignored == 1
     assert problems.count == 1 and problems.samples[0].field == "time"
@@ -152,7 +152,7 @@ def test_json_access_log_with_mapping(tmp_path):
             f.write(json.dumps(obj) + "\n")
         f.write("{broken json\n")
     mapping = load_mapping(cfg)
-    assert detect(log, mapping=True) == "json"
+    assert detect(log, mapping=True) == "mapping"
     problems = Problems()
     [src] = prepare([log], tmp_path / "w", problems, mapping=mapping)
     rows = _rows(src)

@@ -372,3 +372,30 @@ def test_undecodable_bytes_name_the_encoding_and_line(tmp_path):
     assert dmg and "utf-8" in dmg[0].reason and "0xff" in dmg[0].reason
     # the damaged record is lost and counted; the others are read
     assert counts["login_4625"] == 61 and counts["Bad"] == 1
+
+
+# --- the whole run ------------------------------------------------------------------------------------
+
+
+def test_a_truncated_evtx_makes_the_run_partial_and_says_how_much(tmp_path):
+    from typer.testing import CliRunner
+
+    from ccinspect.cli import app
+
+    good = DATA / "kerberos_pwd_spray_4771.evtx"
+    cut = tmp_path / "cut.evtx"
+    cut.write_bytes((DATA / "Security_short_selected.evtx").read_bytes()[:0x1000 + 0x3000])
+    roster = tmp_path / "roster.csv"
+    roster.write_text("account\nnormal\n", encoding="utf-8")
+    out = tmp_path / "out"
+    r = CliRunner().invoke(app, ["logins", "scan", str(good), str(cut), str(DATA / "LM_WMIC_4648_rpcss.evtx"),
+                                 "--customers", str(roster), "--out", str(out), "--format", "json", "-q"])
+    assert r.exit_code == 3, r.output
+    data = json.loads((out / "alerts.json").read_text())
+    st = {Path(i["file"]).name: i for i in data["inputs"]}
+    assert st["kerberos_pwd_spray_4771.evtx"]["status"] == "ok"
+    assert (st["kerberos_pwd_spray_4771.evtx"]["failures"], st["kerberos_pwd_spray_4771.evtx"]["successes"]) == (9, 2)
+    assert st["cut.evtx"]["status"] == "partial" and st["cut.evtx"]["lost"] == 7
+    assert st["cut.evtx"]["damaged"] == 7 and any("truncated" in d for d in st["cut.evtx"]["damage_samples"])
+    assert st["LM_WMIC_4648_rpcss.evtx"]["not_login"]["context_4648"] == 3
+    assert data["partial"] is True and data["summary"]["valid_events"] == 11

@@ -28,6 +28,8 @@ def to_json_obj(result: ScanResult, rules: RuleSet) -> dict:
         "summary": result.summary,
         "alerts": [a.as_dict() for a in result.alerts],
         "notifications": [n.as_dict() for n in result.notifications],
+        "partial": result.problems.partial,
+        "inputs": result.problems.inputs(),
         "malformed": {
             "count": result.problems.count,
             "by_file": dict(result.problems.by_file),
@@ -104,8 +106,10 @@ def run_record(
             {"file": str(s.origin), "format": s.fmt, "bytes": s.origin.stat().st_size,
              "sha256": hashes.get(str(s.origin)), "events": s.events, "ignored_lines": s.ignored,
              "malformed": result.problems.by_file.get(str(s.origin), 0) + result.problems.by_file.get(str(s.path), 0)}
-            for s in sources
+            for s in sources if s.account is not None
         ],
+        "accounting": result.problems.inputs(),
+        "partial": result.problems.partial,
         "arguments": args,
         "rules": {"version": rules.version, "sha256": rules.sha256, "source": rules.source},
         "counts": {k: result.summary[k] for k in ("events", "valid_events", "failures", "successes", "malformed",
@@ -209,8 +213,20 @@ Serves {e(', '.join(rules.run_ref_ids.get('review', [])))} (regular review of au
 
 
 def write_outputs(out_dir: Path, result: ScanResult, rules: RuleSet, record: dict) -> dict[str, Path]:
-    """alerts.json, alerts.csv, notifications.csv, malformed.csv, report.html and run.json."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+    """alerts.json, alerts.csv, notifications.csv, malformed.csv, report.html and run.json, written in a
+    temporary folder that replaces `out_dir` whole (core.files.atomic_dir): never half a day's outputs."""
+    from ccinspect.core.files import atomic_dir  # noqa: PLC0415
+
+    with atomic_dir(out_dir) as tmp:
+        _write_outputs(tmp, result, rules, record)
+    return {k: out_dir / name for k, name in OUTPUT_FILES.items()}
+
+
+OUTPUT_FILES = {"json": "alerts.json", "alerts_csv": "alerts.csv", "notifications_csv": "notifications.csv",
+                "malformed_csv": "malformed.csv", "html": "report.html", "run": "run.json"}
+
+
+def _write_outputs(out_dir: Path, result: ScanResult, rules: RuleSet, record: dict) -> None:
     files = {
         "json": out_dir / "alerts.json",
         "alerts_csv": out_dir / "alerts.csv",
@@ -227,4 +243,3 @@ def write_outputs(out_dir: Path, result: ScanResult, rules: RuleSet, record: dic
     # The record names the other outputs with their digests, so tampering shows.
     record = dict(record, outputs={k: {"file": p.name, "sha256": sha256_file(p)} for k, p in files.items() if k != "run"})
     files["run"].write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")
-    return files

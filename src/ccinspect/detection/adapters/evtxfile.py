@@ -97,16 +97,20 @@ class EvtxRead:
         if st.bad_header:
             out.append(("the file header is not an EVTX header (damaged, or not an EVTX file)",
                         0 if (short or self.records) else 1))
+        cut = ""
         if st.truncated_at is not None:
             est = st.estimated_missing
             part = "the last chunk is incomplete" if (st.size - HEADER_SIZE) % CHUNK_SIZE else "chunks are missing"
             more = f", {st.missing_chunks} chunk(s) missing (about {est:,} records)" if st.missing_chunks else ""
-            # nothing to estimate from (no chunk left): still at least one record lost
-            out.append((f"file truncated at byte {st.truncated_at:,}: {part}{more}",
-                        est if (est or short or st.chunks) else 1))
+            cut = f"file truncated at byte {st.truncated_at:,}: {part}{more}"
+            if est or not short:
+                # nothing to estimate from (no chunk left): still at least one record lost
+                out.append((cut, est if (est or st.chunks) else 1))
+                cut = ""
         if short:
             detail = "; ".join(self.errors[:3])
-            out.append((f"{short:,} of {st.promised:,} records the chunk headers announce could not be read"
+            out.append(((f"{cut}; " if cut else "")
+                        + f"{short:,} of {st.promised:,} records the chunk headers announce could not be read"
                         + (f" ({detail})" if detail else ""), short))
         elif self.errors:
             out.append(("parser errors: " + "; ".join(self.errors[:3]), 0))

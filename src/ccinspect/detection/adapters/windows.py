@@ -22,7 +22,6 @@ from __future__ import annotations
 import csv
 import json
 import re
-import unicodedata
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -33,7 +32,9 @@ from ccinspect.core.errors import InputError as CoreInputError
 from ccinspect.core.textfile import TextLines, detect_encoding
 from ccinspect.core.textfile import open_text as open_lines
 
-from . import evtxfile
+from . import READERS, FileAccount, ReadContext, Reader, evtxfile, register, validate_row
+from .accounting import escape_account
+from .clock import Clock
 
 NS = "{http://schemas.microsoft.com/win/2004/08/events/event}"
 FORMATS = ("evtx", "winxml", "wincsv")
@@ -132,25 +133,11 @@ class Damage:
 
 # --- control characters ---------------------------------------------------------------------------
 
-_BIDI = set("\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-
-
-def _is_control(c: str) -> bool:
-    return c in _BIDI or unicodedata.category(c) in ("Cc", "Zl", "Zp")
-
 
 def escape(text: str) -> tuple[str, bool]:
-    """Control, line-separator and bidi characters as \\xNN / \\uNNNN; and whether any was found."""
-    if text.isprintable() and not any(c in _BIDI for c in text):
-        return text, False
-    out, hit = [], False
-    for c in text:
-        if _is_control(c):
-            hit = True
-            out.append(f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}")
-        else:
-            out.append(c)
-    return "".join(out), hit
+    """Control and direction characters as \\xNN / \\uNNNN (the accounting's rule); and whether any was found."""
+    out, flags = escape_account(text)
+    return out, "escaped" in flags
 
 
 # --- login meaning --------------------------------------------------------------------------------
@@ -741,39 +728,50 @@ def _filter(items: Iterator, wanted: frozenset[int] | None) -> Iterator:
             yield it
 
 
-# --- login rows for the engine --------------------------------------------------------------------
+# --- login events for the engine ------------------------------------------------------------------
 
 
-def login_rows(path: Path, problems, fmt: str = "auto") -> Iterator[dict | None]:
-    """Canonical rows of one Windows file; None for each record that is not a login event."""
-    from . import validate_row  # noqa: PLC0415 - the package imports this module lazily
-
+def read(path: Path, acct: FileAccount, ctx: ReadContext, fmt: str = "auto") -> Iterator[dict]:
+    """Login events of one Windows file, every record accounted in `acct`."""
+    clock = Clock(ctx.tz, ctx.now)
     for item in read_events(path, fmt, WANTED):
-        if isinstance(item, Skipped):
-            yield None
-        elif isinstance(item, Bad):
-            problems.add(path, item.where, item.field, item.reason)
-        elif isinstance(item, Damage):
-            problems.add(path, item.where, "damaged", item.reason, max(item.n, 1))
-        else:
-            m = login(item)
-            if isinstance(m, Bad):
-                problems.add(path, m.where, m.field, m.reason)
-            elif isinstance(m, Login) and m.row["ip"]:
-                r = validate_row(m.row, problems, path, item.where)
-                if r is not None:
-                    yield r
+        if isinstance(item, Damage):
+            if item.n:
+                acct.lines += item.n
+                acct.damaged(item.where, item.reason, item.n)
             else:
-                yield None  # context (4648), NTLM without an address (4776), other events
+                acct.warnings.append(item.reason)
+            continue
+        acct.lines += 1
+        if isinstance(item, Skipped):
+            acct.skip(f"event_{item.event_id}")
+            continue
+        if isinstance(item, Bad):
+            acct.bad(item.where, item.field, item.reason)
+            continue
+        m = login(item)
+        if isinstance(m, Bad):
+            acct.bad(m.where, m.field, m.reason)
+        elif isinstance(m, NotLogin):
+            acct.skip(m.kind)
+        elif isinstance(m, Context):
+            acct.skip("context_4648")
+        elif not m.row["ip"]:
+            acct.skip("ntlm_no_address")  # 4776 names a workstation, never an address
+        else:
+            when = clock.parse(m.row["ts"])
+            if when is None:
+                acct.bad(item.where, "time", f"not a time: {m.row['ts'][:40]!r}")
+                continue
+            m.row["ts"], m.row["_future"] = when
+            m.row["flags"] = m.flags  # already escaped here, so the accounting counts the flag from us
+            for f in m.flags:
+                acct.flagged[f] += 1
+            row = validate_row(m.row, acct, path, item.where)
+            if row is not None:
+                yield acct.event(row, item.where)
 
 
-def evtx_rows(path: Path, problems) -> Iterator[dict | None]:
-    return login_rows(path, problems, "evtx")
-
-
-def xml_rows(path: Path, problems) -> Iterator[dict | None]:
-    return login_rows(path, problems, "winxml")
-
-
-def csv_rows(path: Path, problems) -> Iterator[dict | None]:
-    return login_rows(path, problems, "wincsv")
+for _name_, _label in (("evtx", "Windows EVTX"), ("winxml", "Windows event XML"), ("wincsv", "Windows event CSV")):
+    if _name_ not in READERS:
+        register(Reader(_name_, _label, lambda p, a, c, f=_name_: read(p, a, c, f)))
