@@ -399,3 +399,24 @@ def test_a_truncated_evtx_makes_the_run_partial_and_says_how_much(tmp_path):
     assert st["cut.evtx"]["damaged"] == 7 and any("truncated" in d for d in st["cut.evtx"]["damage_samples"])
     assert st["LM_WMIC_4648_rpcss.evtx"]["not_login"]["context_4648"] == 3
     assert data["partial"] is True and data["summary"]["valid_events"] == 11
+
+
+def test_explicit_credentials_explain_an_alert_on_their_account(tmp_path):
+    from ccinspect.detection.pipeline import scan_files
+
+    ev = ('<Event xmlns="http://schemas.microsoft.com/win/2004/08/events/event"><System><EventID>4625</EventID>'
+          '<TimeCreated SystemTime="2019-03-18T11:2{i}:00Z"/><EventRecordID>{i}</EventRecordID></System><EventData>'
+          '<Data Name="TargetUserName">administrator</Data><Data name="x"/><Data Name="Status">0xc000006d</Data>'
+          '<Data Name="SubStatus">0xc000006a</Data><Data Name="LogonType">3</Data>'
+          '<Data Name="IpAddress">192.0.2.50</Data></EventData></Event>')
+    fails = tmp_path / "dc.xml"
+    fails.write_text("\r\n".join(ev.format(i=i) for i in range(10)), encoding="utf-8")
+    roster = tmp_path / "roster.csv"
+    roster.write_text("account\nadministrator\n", encoding="utf-8")
+    run = scan_files([str(fails), str(DATA / "LM_WMIC_4648_rpcss.evtx")], roster)
+    [bf] = [a for a in run.result.alerts if a.kind == "brute_force"]
+    assert bf.accounts == ["administrator"] and len(bf.context) == 3
+    c = bf.context[1]
+    assert (c["subject"], c["target_server"], c["process"], c["source_line"]) == (
+        "user01", "WIN-77LTAPHIQ1R.example.corp", "C:\\Windows\\System32\\wbem\\WMIC.exe", "record:4")
+    assert c["ts"] == "2019-03-18T11:27:23.261267+00:00" and c["event"] == 4648

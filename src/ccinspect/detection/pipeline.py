@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .adapters import InputError, Problems, Source, expand, prepare
 from .adapters.mapping import load_mapping
+from .adapters.windows import attach_context
 from .engine import TAIPEI, Engine, ScanResult
 from .report import run_record, sha256_file, write_outputs
 from .rules import RuleSet, load_rules
@@ -106,6 +107,7 @@ def scan_files(
         counts = {str(s.origin): pool.submit(count_lines, s.origin) for s in sources if s.fmt == "csv" and s.account}
         engine = Engine(rules, memory_limit=memory_limit, threads=threads, on_progress=on_progress)
         result = engine.scan(sources, customers, allow=allow, state=State(state_dir), problems=problems)
+    attach_context(result.alerts, [c for a in problems.files.values() for c in a.context])
     hashes = {k: h for k, f in futures.items() if (h := f.result())}
     _account_csv(sources, {k: f.result() for k, f in counts.items()})
     pool.shutdown()

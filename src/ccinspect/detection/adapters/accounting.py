@@ -65,6 +65,7 @@ class FileAccount:
     unsplit_events: int | None = None   # canonical CSV: DuckDB counts events, not per file and result
     now: datetime | None = None
     problems: Problems | None = field(default=None, repr=False)
+    context: list[dict] = field(default_factory=list, repr=False)  # events that explain alerts (Windows 4648)
 
     # ------------------------------------------------------------ what readers call
     def event(self, row: dict, line: int | str, k: int = 1) -> dict:

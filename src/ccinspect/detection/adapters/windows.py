@@ -91,6 +91,7 @@ SECURITY_EVENTS = frozenset({4624, 4625, 4648, 4768, 4771, 4776})
 OPENSSH_EVENTS = frozenset({1, 2, 3, 4, 5})  # OpenSSH/Operational: one id per level, text in `payload`
 WANTED = SECURITY_EVENTS | OPENSSH_EVENTS
 _NO_ADDRESS = {"", "-"}
+MAX_CONTEXT = 10_000  # 4648 events kept per file to explain alerts (all are counted)
 
 
 @dataclass(slots=True)
@@ -682,6 +683,18 @@ def _col(rec: list[str], cols: dict[str, int | None], name: str) -> str:
     return rec[c].strip() if c is not None and len(rec) > c else ""
 
 
+def attach_context(alerts, contexts: list[dict], limit: int = 50) -> None:
+    """Give each alert the explicit-credential events (4648) of its accounts or addresses: who used
+    whose credentials, towards which server, from which process. Context only: never counted as logins."""
+    if not contexts:
+        return
+    for a in alerts:
+        accts, ips = {x.lower() for x in a.accounts}, set(a.ips)
+        a.context = [c for c in contexts
+                     if c["account"].lower() in accts or c["subject"].lower() in accts or (c["ip"] and c["ip"] in ips)
+                     ][:limit]
+
+
 # --- one entry point ------------------------------------------------------------------------------
 
 
@@ -786,6 +799,10 @@ def read(path: Path, acct: FileAccount, ctx: ReadContext, fmt: str = "auto") -> 
             acct.skip(m.kind)
         elif isinstance(m, Context):
             acct.skip("context_4648")
+            if len(acct.context) < MAX_CONTEXT:
+                when = clock.parse(m.row["ts"])
+                acct.context.append({**m.row, "ts": when[0] if when else m.row["ts"], "event": m.event_id,
+                                     "source_file": acct.file, "source_line": item.where})
         elif not m.row["ip"]:
             acct.skip("ntlm_no_address")  # 4776 names a workstation, never an address
         else:
