@@ -420,3 +420,22 @@ def test_explicit_credentials_explain_an_alert_on_their_account(tmp_path):
     assert (c["subject"], c["target_server"], c["process"], c["source_line"]) == (
         "user01", "WIN-77LTAPHIQ1R.example.corp", "C:\\Windows\\System32\\wbem\\WMIC.exe", "record:4")
     assert c["ts"] == "2019-03-18T11:27:23.261267+00:00" and c["event"] == 4648
+
+
+@pytest.mark.parametrize(("encoding", "bom", "newline"), [
+    ("utf-16-le", b"", "\r\n"), ("utf-16-be", codecs.BOM_UTF16_BE, "\r\n"), ("utf-8", b"", "\n"),
+    ("utf-16-le", codecs.BOM_UTF16_LE, "\n")])
+def test_exports_in_every_encoding_and_line_ending(tmp_path, encoding, bom, newline):
+    src = tmp_path / "ev.csv"
+    event_viewer_csv(DATA / "kerberos_pwd_spray_4771.evtx", src)
+    text = src.read_bytes().decode("utf-8-sig").replace("\r\n", newline)
+    out = tmp_path / "re.csv"
+    out.write_bytes(bom + text.encode(encoding))
+    want, _, _ = read(DATA / "kerberos_pwd_spray_4771.evtx")
+    got, _, counts = read(out)
+    assert [x[1:] for x in got] == [x[1:] for x in want] and not counts["Bad"] and not counts["Damage"]
+    xml = tmp_path / "w.xml"
+    wevtutil(DATA / "kerberos_pwd_spray_4771.evtx", xml)
+    xml.write_bytes(bom + xml.read_bytes().decode("utf-8").replace("\r\n", newline).encode(encoding))
+    got, _, _ = read(xml)
+    assert [x[1:] for x in got] == [x[1:] for x in want]
