@@ -439,3 +439,18 @@ def test_exports_in_every_encoding_and_line_ending(tmp_path, encoding, bom, newl
     xml.write_bytes(bom + xml.read_bytes().decode("utf-8").replace("\r\n", newline).encode(encoding))
     got, _, _ = read(xml)
     assert [x[1:] for x in got] == [x[1:] for x in want]
+
+
+def test_openssh_for_windows_event_viewer_csv(tmp_path):
+    p = tmp_path / "openssh.csv"
+    p.write_text("Level,Date and Time,Source,Event ID,Task Category\r\n"
+                 'Information,5/2/2024 9:15:03 AM,OpenSSH,4,None,"sshd: Failed password for invalid user admin from '
+                 '203.0.113.9 port 50412 ssh2"\r\n'
+                 "Information,5/2/2024 9:15:09 AM,OpenSSH,4,None,sshd: Accepted password for ops from 10.1.2.3 port "
+                 "40022 ssh2\r\n"
+                 "Information,5/2/2024 9:15:10 AM,OpenSSH,4,None,sshd: Disconnected from user ops 10.1.2.3 port 40022\r\n",
+                 encoding="utf-8")
+    logins, _, counts = read(p)
+    assert [x[1:] for x in logins] == [(4, "admin", "203.0.113.9", "failure", "unknown_user", "ssh"),
+                                       (4, "ops", "10.1.2.3", "success", None, "ssh")]
+    assert counts["openssh_other"] == 1

@@ -88,7 +88,10 @@ LOGON_TYPES = {
 }
 REMOTE_LOGON_TYPES = frozenset({"3", "8", "10", "12"})
 SECURITY_EVENTS = frozenset({4624, 4625, 4648, 4768, 4771, 4776})
-OPENSSH_EVENTS = frozenset({1, 2, 3, 4, 5})  # OpenSSH/Operational: one id per level, text in `payload`
+# OpenSSH for Windows (its manifest, contrib/win32/openssh/Openssh-events.man): provider "OpenSSH", one
+# event id per level (1 critical, 2 error, 3 warning, 4 information, 6 debug), fields `process` and
+# `payload` (the sshd message), rendered "%1: %2".
+OPENSSH_EVENTS = frozenset({1, 2, 3, 4, 6})
 WANTED = SECURITY_EVENTS | OPENSSH_EVENTS
 _NO_ADDRESS = {"", "-"}
 MAX_CONTEXT = 10_000  # 4648 events kept per file to explain alerts (all are counted)
