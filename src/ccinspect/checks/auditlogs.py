@@ -6,7 +6,7 @@ import datetime as dt
 import re
 from pathlib import Path
 
-from ccinspect.applicability.dates import add_months
+from ccinspect.core.dates import months_before
 
 from .evidence import Row, read_csv, read_jsonl
 from .model import Check, EvidenceError, Fact
@@ -93,7 +93,7 @@ def _retention(ctx, inv: list[dict], p: dict) -> tuple[list[Fact], list[str]]:
     for e in inv:
         if e["kind"] == p["kind"]:
             by_system.setdefault(e["system"], []).append(e)
-    need_from = add_months(ctx.as_of, -12 * int(p["retention_years"]))
+    need_from = months_before(ctx.as_of, 12 * int(p["retention_years"]))
     for system, items in sorted(by_system.items()):
         items.sort(key=lambda e: e["first"])
         since = next((e["since"] for e in items if e["since"]), None)

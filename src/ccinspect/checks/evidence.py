@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from ccinspect.applicability.dates import DateParseError, parse_date
+from ccinspect.core.dates import DateParseError, parse_date
 
 from .model import EvidenceError
 

@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ccinspect.applicability import BrokerProfile, evaluate
-from ccinspect.applicability.dates import add_months
+from ccinspect.core.dates import months_before
+from ccinspect.core.results import Check, EvidenceError, Fact, RequirementResult, Status
 
 from .evidence import sha256
-from .model import Check, EvidenceError, Fact, RequirementResult, Status
 from .rules import AnalyzerSpec, RuleTable, load_rules
 
 REPORT_FORMAT = "ccinspect-inspection/1"
@@ -45,7 +45,8 @@ class Context:
         return self.spec.rules[rule].params
 
     def months_ago(self, months: int) -> dt.date:
-        return add_months(self.as_of, -months)
+        """The earliest date still within `months` months of as-of (core.dates: 民法第121條)."""
+        return months_before(self.as_of, months)
 
     def check(self, rule: str, facts: list[Fact], summary_pass: str, summary_fail: str,
               files: list[Path] | list[str], manual: str | None = None) -> Check:

@@ -34,7 +34,7 @@ def _records(ctx, since) -> dict[str, list[dict]]:
             raise r.err("hours", f"{hours} is negative")
         rec = {"kind": r.choice("kind", KINDS), "date": when, "hours": hours,
                "passed": r.choice("assessment", ASSESSMENT, required=False) == "passed", "row": r}
-        if since < when <= ctx.as_of:
+        if since <= when <= ctx.as_of:  # a record exactly N months old is within
             out[r.str("employee_id", required=True)].append(rec)
     return out
 

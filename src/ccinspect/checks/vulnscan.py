@@ -13,7 +13,7 @@ from xml.etree.ElementTree import Element, ParseError
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import parse as safe_parse
 
-from ccinspect.applicability.dates import add_months
+from ccinspect.core.dates import months_after, months_before
 
 from .evidence import read_csv
 from .model import Check, EvidenceError, Fact
@@ -194,13 +194,13 @@ def analyze(ctx) -> list[Check]:
             facts.append(Fact(f"no scan dated on or before {ctx.as_of}"))
         else:
             last = scans[-1]
-            if last.date < add_months(ctx.as_of, -months):
+            if last.date < months_before(ctx.as_of, months):
                 facts.append(Fact(f"latest scan {last.date} is more than {months} months before {ctx.as_of}",
                                   file=last.file, date=last.date.isoformat()))
-            window = add_months(ctx.as_of, -int(p["lookback_months"]))
+            window = months_before(ctx.as_of, int(p["lookback_months"]))
             dates = sorted({s.date for s in scans})
             for a, b in zip(dates, dates[1:], strict=False):
-                if b > window and add_months(a, months) < b:
+                if b >= window and months_after(a, months) < b:
                     facts.append(Fact(f"{(b - a).days} days between scans {a} and {b} "
                                       f"(more than {months} months)", date=a.isoformat(),
                                       file=next(s.file for s in scans if s.date == b)))
@@ -289,7 +289,7 @@ def analyze_security_tests(ctx) -> list[Check]:
         else:
             last = mine[-1]
             r = last["row"]
-            if last["date"] < add_months(ctx.as_of, -months):
+            if last["date"] < months_before(ctx.as_of, months):
                 facts.append(Fact(f"latest {p['kind']} {last['date']} is more than {months} months before "
                                   f"{ctx.as_of} ({source})", file=r.file, line=r.line, date=last["date"].isoformat()))
             if rule == "penetration_test" and last["open_high"] > 0 and last["due"] is None:

@@ -30,8 +30,9 @@ def register(app: typer.Typer) -> None:
         strict: bool = typer.Option(False, "--strict", help="Exit 1 when any requirement fails or errors."),
     ) -> None:
         """Weigh the evidence: pass / fail (with facts) / manual / error for every applicable requirement."""
-        from ccinspect.applicability import DateParseError, ProfileError, load_profile, parse_date
+        from ccinspect.applicability import ProfileError, load_profile
         from ccinspect.checks import inspect
+        from ccinspect.core.dates import DateParseError, parse_date
 
         try:
             prof = load_profile(profile)

@@ -107,6 +107,9 @@ def seed_demo() -> None:
     console.print(f"demo market: {market['brokers']} brokers, {market['inspections']} inspections and "
                   f"{market['findings']} findings created for {', '.join(market['periods'])}; "
                   f"{seed_incidents()} incidents")
+    from ccinspect.web.oversight.demo import seed_oversight
+
+    console.print(f"regulator inspections: {seed_oversight()['engagements']} engagements created")
     console.print("\n[bold]Demo users[/] (sign in at http://127.0.0.1:8000/):")
     for username, org, role, _family, _given, _title, password in out["users"]:
         mfa = " + TOTP" if username in DEMO_TOTP else ""
@@ -119,6 +122,19 @@ def seed_demo() -> None:
         console.print(f"  {username:15} secret {secret}   (code now: {totp_now(secret)})", highlight=False)
     console.print("Other users may turn MFA on under 'Two-factor'. Three wrong passwords lock an account "
                   "for 30 minutes (CCINSPECT_LOCKOUT_MINUTES).")
+
+
+@web_app.command("oversight-remind")
+def oversight_remind() -> None:
+    """Today's reminders of the regulator's evidence requests: due within 3 days, or overdue (run daily)."""
+    _django()
+    from ccinspect.web.oversight.services import send_reminders
+
+    sent = send_reminders()
+    for r in sent:
+        console.print(f"E-{r.engagement_id} {r.engagement.organisation}: {r.get_kind_display()} "
+                      f"{len(r.ref_ids)} item(s)", highlight=False)
+    console.print(f"{len(sent)} reminder(s)")
 
 
 @web_app.command("totp")

@@ -96,7 +96,9 @@ INSTALLED_APPS = [
     "ccinspect.web.regulator",
     "ccinspect.web.reporting",
     "ccinspect.web.continuity",
+    "ccinspect.web.oversight",
     "ccinspect.web.security",
+    "ccinspect.web.brokers",
 ]
 
 # The header middlewares sit above WhiteNoise so that static files get the same headers as pages.
@@ -116,6 +118,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "ccinspect.web.security.middleware.RateLimitMiddleware",
     "ccinspect.web.accounts.middleware.ActorMiddleware",
+    "ccinspect.web.accounts.middleware.DownloadAuditMiddleware",  # every attachment sent, in the audit trail
     "ccinspect.web.accounts.middleware.PolicyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -255,16 +258,18 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [WEB_DIR / "static"]
-try:
-    import plotly
-
-    STATICFILES_DIRS.append(("plotly", Path(plotly.__file__).parent / "package_data"))
-except ImportError:  # pragma: no cover - plotly is a dependency
-    pass
-WHITENOISE_USE_FINDERS = True
+# `collectstatic` (run by `ccinspect serve`, `make run` and the web tests) writes every file under a name with
+# its content's hash, and gzip-compressed beside it; whitenoise sends the compressed file to browsers that take
+# it and marks hashed names cacheable for a year (immutable): a changed file has a new name. In development
+# (CCINSPECT_DEBUG) the files are served from the source folders, unhashed, without collectstatic.
+WHITENOISE_USE_FINDERS = DEBUG
+# Source maps (Swagger UI's, ReDoc's: 5 MB) are fetched only by a developer's tools: not worth compressing.
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = ["map", "jpg", "jpeg", "png", "gif", "webp", "zip", "gz", "tgz", "bz2", "tbz",
+                                       "xz", "br", "swf", "flv", "woff", "woff2", "3gp", "3gpp", "asf", "avi", "m4v",
+                                       "mov", "mp4", "mpeg", "mpg", "webm", "wmv"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
 MEDIA_ROOT = Path(os.environ.get("CCINSPECT_MEDIA_ROOT", VAR_DIR / "evidence")).resolve()

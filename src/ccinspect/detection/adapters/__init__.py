@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 
 from ccinspect.core import textfile
 from ccinspect.core.errors import InputError as CoreInputError
+from ccinspect.core.errors import place_of
 
 from .accounting import FileAccount
 
@@ -36,8 +37,16 @@ REQUIRED = ["ts", "account", "ip", "result"]
 RESULTS = ("success", "failure")
 TAIPEI = ZoneInfo("Asia/Taipei")
 
-# The kernel's located error (file, line, field, message id in zh/en); a ValueError, as before.
-InputError = CoreInputError
+
+
+class InputError(CoreInputError):
+    """The kernel's located error (file, line, field, message id in zh/en); a ValueError, as before."""
+
+    def __init__(self, message, **where):
+        # older messages say where in their text ("path: line 3: ..."); the place is still carried as fields
+        if isinstance(message, str) and not where:
+            where = {"located": True, **place_of(message)}
+        super().__init__(message, **where)
 
 
 @dataclass
@@ -412,7 +421,10 @@ def prepare(
         if acct is not None:
             acct.finish()
     if paths and len(errors) == len(paths):
-        raise errors[0]
+        e = errors[0]  # as this package's error, so callers catching it catch the kernel's too
+        raise e if isinstance(e, InputError) else InputError(
+            e.msg, file=e.file, line=e.line, record=e.record, field=e.field, expected=e.expected,
+            located=e.located, **e.params)
     if not sources:  # only empty files: the engine still runs, on no events
         out = work_dir / "empty.canonical.csv"
         out.write_text(",".join(EVENT_COLUMNS) + "\n", encoding="utf-8")

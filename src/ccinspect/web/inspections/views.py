@@ -211,6 +211,7 @@ def evidence_download(request, pk):
                         content_type=e.content_type)
     resp["X-Content-Type-Options"] = "nosniff"
     resp["Content-Security-Policy"] = "sandbox"
+    resp.audit_object, resp.audit_organisation_id = e, e.organisation_id  # the broker sees who downloaded it
     return resp
 
 
@@ -269,7 +270,8 @@ def finding_detail(request, pk):
         "users": User.objects.filter(organisation_id=f.organisation_id, is_active=True),
         "severities": DeductionRule.SEVERITIES,
         "can_edit": mine and request.user.can_prepare and f.status != Finding.CLOSED,
-        "can_review": mine and request.user.can_review and f.status == Finding.READY,
+        "can_review": f.status == Finding.READY and (request.user.is_regulator if f.from_regulator
+                                                     else mine and request.user.can_review),
         "Finding": Finding,
     })
 
