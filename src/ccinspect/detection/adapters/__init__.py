@@ -211,6 +211,7 @@ def lines_of(path: Path, acct: FileAccount) -> Iterator[tuple[int, str]]:
             text = text.rstrip("\r\n")
             if not text.strip():
                 acct.blank += 1
+                acct.skip("blank")
                 continue
             yield lines.line, text
 
