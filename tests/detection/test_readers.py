@@ -265,7 +265,7 @@ def test_empty_unreadable_and_mostly_malformed_files(tmp_path):
                                  "--year", "2024", "--out", str(out), "--format", "json", "-q"])
     assert r.exit_code == 3, r.output
     data = json.loads((out / "alerts.json").read_text())
-    st = {Path(i["file"]).name: i for i in data["inputs"]}
+    st = {Path(i["file"]).name: i for i in data["accounting"]}
     assert st["a-good.log"]["status"] == "ok" and st["a-good.log"]["failures"] == 10
     assert st["b-empty.log"]["status"] == "empty" and "empty file" in st["b-empty.log"]["warnings"][0]
     assert st["c-binary.log"]["status"] == "unreadable" and st["c-binary.log"]["error"]["message_id"] == "text.binary"
@@ -287,7 +287,7 @@ def test_every_line_malformed_never_exits_0(tmp_path):
     roster.write_text("account\nroot\n", encoding="utf-8")
     r = CliRunner().invoke(app, ["logins", "scan", str(p), "--customers", str(roster), "-q", "--format", "json"])
     assert r.exit_code == 3
-    assert json.loads(r.stdout)["inputs"][0]["malformed"] == 3
+    assert json.loads(r.stdout)["accounting"][0]["malformed"] == 3
 
 
 def test_damaged_bytes_are_counted_at_their_line(tmp_path):

@@ -29,7 +29,7 @@ def to_json_obj(result: ScanResult, rules: RuleSet) -> dict:
         "alerts": [a.as_dict() for a in result.alerts],
         "notifications": [n.as_dict() for n in result.notifications],
         "partial": result.problems.partial,
-        "inputs": result.problems.inputs(),
+        "accounting": result.problems.inputs(),  # per input file: what it gave, what was lost and why
         "malformed": {
             "count": result.problems.count,
             "by_file": dict(result.problems.by_file),
