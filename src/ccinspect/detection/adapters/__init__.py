@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import glob
 import gzip
 import io
@@ -269,8 +270,9 @@ def detect(path: Path, mapping: bool = False) -> str:
 SNIFF_ORDER = ("journaljson", "jsonl", "webjson", "iis", "combined", "sshd")
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def check_ip(value: str) -> str | None:
-    """The address in canonical text form, or None when it is not an IP address."""
+    """The address in canonical text form, or None when it is not an IP address (cached: logs repeat them)."""
     try:
         return str(ipaddress.ip_address(value.strip().strip("[]")))
     except ValueError:
