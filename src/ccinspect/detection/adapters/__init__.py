@@ -17,6 +17,7 @@ import glob
 import gzip
 import io
 import ipaddress
+import re
 import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -270,9 +271,19 @@ def detect(path: Path, mapping: bool = False) -> str:
 SNIFF_ORDER = ("journaljson", "jsonl", "webjson", "iis", "combined", "sshd")
 
 
-@functools.lru_cache(maxsize=1 << 16)
+# A dotted quad already in canonical form (no leading zeros): most addresses, checked without ipaddress.
+_V4 = re.compile(r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}")
+
+
 def check_ip(value: str) -> str | None:
-    """The address in canonical text form, or None when it is not an IP address (cached: logs repeat them)."""
+    """The address in canonical text form, or None when it is not an IP address."""
+    if _V4.fullmatch(value):
+        return value
+    return _check_ip(value)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _check_ip(value: str) -> str | None:
     try:
         return str(ipaddress.ip_address(value.strip().strip("[]")))
     except ValueError:
@@ -303,7 +314,7 @@ class CanonicalWriter:
         self.count = 0
 
     def write(self, row: dict) -> None:
-        self._w.writerow([row.get(c) or "" for c in self.columns])
+        self._w.writerow(map(row.get, self.columns))  # csv writes None as an empty field
         self.count += 1
 
     def close(self) -> None:
