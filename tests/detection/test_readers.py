@@ -274,6 +274,20 @@ def test_empty_unreadable_and_mostly_malformed_files(tmp_path):
     assert data["partial"] is True and data["summary"]["events"] >= 12
     run = json.loads((out / "run.json").read_text())
     assert run["partial"] is True and len(run["accounting"]) == 4
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "<td>d-mostly-bad.log</td>" not in page  # full paths, as given
+    assert f"<td>{bad}</td><td>sshd</td><td>partial</td>" in page and "unreadable" in page
+
+
+def test_input_format_overrides_detection(tmp_path):
+    p = tmp_path / "mixed.log"
+    # looks like canonical JSON Lines at first, but the user says it is a journal export
+    p.write_text('{"ts": "2024-12-31T10:00:00", "account": "a", "ip": "1.2.3.4", "result": "failure"}\n', encoding="utf-8")
+    assert detect(p) == "jsonl"
+    evs, acct = read(p)
+    assert len(evs) == 1 and acct.detected_by == "content"
+    evs, acct = read(p, fmt="journaljson")
+    assert evs == [] and acct.detected_by == "option" and acct.not_login["other_program"] == 1
 
 
 def test_every_line_malformed_never_exits_0(tmp_path):
