@@ -41,6 +41,11 @@ def analyze(ctx) -> list[Check]:
         facts.append(Fact(f"{a.severity} {a.kind}: accounts {accts or '-'} from {ips or '-'} "
                           f"({a.first} – {a.last}) {a.detail}".strip(), subject=a.kind,
                           date=(a.first or "")[:10] or None))
+    for a in res.problems.files.values():  # an input that lost lines is said so, with how much
+        if a.status in ("partial", "unreadable"):
+            why = a.error["message"] if a.error else "; ".join(a.warnings)
+            facts.append(Fact(f"login log {a.status}: {a.lost} of {a.content_lines} line(s) lost ({why})",
+                              file=ctx.rel_str(a.file)))
     for pr in res.problems.samples[:10]:
         facts.append(Fact(f"malformed line skipped: {pr.field}: {pr.message}", file=ctx.rel_str(pr.file),
                           line=int(pr.line) if str(pr.line).isdigit() else None))
