@@ -217,6 +217,6 @@ def test_normalize_canonical_csv_names_lines_and_exits_partial_when_lost(tmp_pat
     assert r.exit_code == 3
     assert r.stdout.splitlines()[1].endswith(f"{p},2,")
     info = json.loads(acc.read_text())
-    assert info["partial"] and info["inputs"][0]["malformed"] == 3 and info["inputs"][0]["status"] == "partial"
+    assert info["partial"] and info["accounting"][0]["malformed"] == 3 and info["accounting"][0]["status"] == "partial"
     r = CliRunner().invoke(app, ["logins", "normalize", str(tmp_path / "nothing*.log")])
     assert r.exit_code == 2 and "no file matches" in r.output

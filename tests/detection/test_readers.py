@@ -265,7 +265,7 @@ def test_empty_unreadable_and_mostly_malformed_files(tmp_path):
                                  "--year", "2024", "--out", str(out), "--format", "json", "-q"])
     assert r.exit_code == 3, r.output
     data = json.loads((out / "alerts.json").read_text())
-    st = {Path(i["file"]).name: i for i in data["inputs"]}
+    st = {Path(i["file"]).name: i for i in data["accounting"]}
     assert st["a-good.log"]["status"] == "ok" and st["a-good.log"]["failures"] == 10
     assert st["b-empty.log"]["status"] == "empty" and "empty file" in st["b-empty.log"]["warnings"][0]
     assert st["c-binary.log"]["status"] == "unreadable" and st["c-binary.log"]["error"]["message_id"] == "text.binary"
@@ -274,6 +274,20 @@ def test_empty_unreadable_and_mostly_malformed_files(tmp_path):
     assert data["partial"] is True and data["summary"]["events"] >= 12
     run = json.loads((out / "run.json").read_text())
     assert run["partial"] is True and len(run["accounting"]) == 4
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "<td>d-mostly-bad.log</td>" not in page  # full paths, as given
+    assert f"<td>{bad}</td><td>sshd</td><td>partial</td>" in page and "unreadable" in page
+
+
+def test_input_format_overrides_detection(tmp_path):
+    p = tmp_path / "mixed.log"
+    # looks like canonical JSON Lines at first, but the user says it is a journal export
+    p.write_text('{"ts": "2024-12-31T10:00:00", "account": "a", "ip": "1.2.3.4", "result": "failure"}\n', encoding="utf-8")
+    assert detect(p) == "jsonl"
+    evs, acct = read(p)
+    assert len(evs) == 1 and acct.detected_by == "content"
+    evs, acct = read(p, fmt="journaljson")
+    assert evs == [] and acct.detected_by == "option" and acct.not_login["other_program"] == 1
 
 
 def test_every_line_malformed_never_exits_0(tmp_path):
@@ -287,7 +301,7 @@ def test_every_line_malformed_never_exits_0(tmp_path):
     roster.write_text("account\nroot\n", encoding="utf-8")
     r = CliRunner().invoke(app, ["logins", "scan", str(p), "--customers", str(roster), "-q", "--format", "json"])
     assert r.exit_code == 3
-    assert json.loads(r.stdout)["inputs"][0]["malformed"] == 3
+    assert json.loads(r.stdout)["accounting"][0]["malformed"] == 3
 
 
 def test_damaged_bytes_are_counted_at_their_line(tmp_path):

@@ -88,6 +88,6 @@ def normalize_files(patterns: list[str], *, out: Path | None = None, fmt: str = 
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
     if accounting is not None:
-        atomic_write_text(accounting, json.dumps({"partial": problems.partial, "inputs": problems.inputs()},
+        atomic_write_text(accounting, json.dumps({"partial": problems.partial, "accounting": problems.inputs()},
                                                  ensure_ascii=False, indent=2))
     return problems

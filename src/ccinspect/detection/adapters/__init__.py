@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import glob
 import gzip
 import io
 import ipaddress
+import re
 import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -220,6 +222,7 @@ def lines_of(path: Path, acct: FileAccount) -> Iterator[tuple[int, str]]:
             text = text.rstrip("\r\n")
             if not text.strip():
                 acct.blank += 1
+                acct.skip("blank")
                 continue
             yield lines.line, text
 
@@ -277,8 +280,19 @@ def detect(path: Path, mapping: bool = False) -> str:
 SNIFF_ORDER = ("journaljson", "jsonl", "webjson", "iis", "combined", "sshd")
 
 
+# A dotted quad already in canonical form (no leading zeros): most addresses, checked without ipaddress.
+_V4 = re.compile(r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}")
+
+
 def check_ip(value: str) -> str | None:
     """The address in canonical text form, or None when it is not an IP address."""
+    if _V4.fullmatch(value):
+        return value
+    return _check_ip(value)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _check_ip(value: str) -> str | None:
     try:
         return str(ipaddress.ip_address(value.strip().strip("[]")))
     except ValueError:
@@ -309,7 +323,7 @@ class CanonicalWriter:
         self.count = 0
 
     def write(self, row: dict) -> None:
-        self._w.writerow([row.get(c) or "" for c in self.columns])
+        self._w.writerow(map(row.get, self.columns))  # csv writes None as an empty field
         self.count += 1
 
     def close(self) -> None:

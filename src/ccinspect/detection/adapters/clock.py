@@ -26,6 +26,7 @@ class Clock:
         self.limit = now + timedelta(seconds=FUTURE_SKEW_SECONDS)
         self.limit_naive = self.limit.astimezone(tz).strftime("%Y-%m-%dT%H:%M:%S")
         self._off: dict[tuple, str] = {}
+        self._parsed: dict[str, tuple[str, bool] | None] = {}  # busy logs repeat each second's stamp
 
     def local(self, y: int, mo: int, d: int, hms: str, frac: str = "") -> tuple[str, bool]:
         """(ISO text, dated after the run) of a wall-clock time in the zone; ValueError for an impossible date."""
@@ -39,6 +40,14 @@ class Clock:
 
     def parse(self, text: str) -> tuple[str, bool] | None:
         """ISO 8601 text (offset kept; none means the zone) and whether it is after the run; None if not a time."""
+        got = self._parsed.get(text, False)
+        if got is False:
+            if len(self._parsed) > 50_000:
+                self._parsed.clear()
+            got = self._parsed[text] = self._parse(text)
+        return got
+
+    def _parse(self, text: str) -> tuple[str, bool] | None:
         t = text.strip()
         if len(t) < 10 or not t[:4].isdigit():
             return None

@@ -248,6 +248,9 @@ class Applier:
         self.clock = Clock(ZoneInfo(m.timezone) if m.timezone else ctx.tz, ctx.now)
         self.refs = {k: ([v] if isinstance(v, str) else v) for k, v in m.fields.items() if not isinstance(v, Const)}
         self.consts = {k: v.value for k, v in m.fields.items() if isinstance(v, Const)}
+        # the optional fields this mapping fills (the others are never looked up)
+        self.optional = [k for k in ("reason", "channel", "user_agent", "device_id", "country")
+                         if k in self.refs or k in self.consts]
         r = m.results
         self.success = {s.lower() for s in r.success}
         self.failure = {s.lower() for s in r.failure}
@@ -262,8 +265,8 @@ class Applier:
         if key in self.consts:
             return self.consts[key]
         for path in self.refs.get(key, ()):
-            v = get(rec, path)
-            if v not in (None, "", "-"):
+            v = rec[path] if path in rec else get(rec, path)
+            if v is not None and v != "" and v != "-":
                 return v
         return None
 
@@ -336,7 +339,7 @@ class Applier:
             acct.bad(line, self._name("ip"), f"{self.label}: not an IP address: {str(raw_ip)[:60]!r}")
             return None
         row = {"ts": got[0], "_future": got[1], "account": str(account).strip(), "ip": ip, "result": res}
-        for k in ("reason", "channel", "user_agent", "device_id", "country"):
+        for k in self.optional:
             v = self.value(rec, k)
             if v is not None:
                 row[k] = str(v)

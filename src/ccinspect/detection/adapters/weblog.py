@@ -13,6 +13,7 @@ log for that. `--mapping` with `format: iis|combined|webjson` overrides `fields`
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -114,6 +115,7 @@ _COMBINED = re.compile(
 _CLF_TIME = re.compile(r"^(\d{2})/([A-Z][a-z]{2})/(\d{4}):(\d\d:\d\d:\d\d) ([+-]\d\d)(\d\d)$")
 
 
+@functools.lru_cache(maxsize=4096)
 def clf_time(text: str) -> str | None:
     """`10/Dec/2024:06:55:46 +0800` as ISO 8601."""
     m = _CLF_TIME.match(text)
