@@ -392,7 +392,7 @@ def test_a_truncated_evtx_makes_the_run_partial_and_says_how_much(tmp_path):
                                  "--customers", str(roster), "--out", str(out), "--format", "json", "-q"])
     assert r.exit_code == 3, r.output
     data = json.loads((out / "alerts.json").read_text())
-    st = {Path(i["file"]).name: i for i in data["inputs"]}
+    st = {Path(i["file"]).name: i for i in data["accounting"]}
     assert st["kerberos_pwd_spray_4771.evtx"]["status"] == "ok"
     assert (st["kerberos_pwd_spray_4771.evtx"]["failures"], st["kerberos_pwd_spray_4771.evtx"]["successes"]) == (9, 2)
     assert st["cut.evtx"]["status"] == "partial" and st["cut.evtx"]["lost"] == 7
