@@ -454,3 +454,14 @@ def test_openssh_for_windows_event_viewer_csv(tmp_path):
     assert [x[1:] for x in logins] == [(4, "admin", "203.0.113.9", "failure", "unknown_user", "ssh"),
                                        (4, "ops", "10.1.2.3", "success", None, "ssh")]
     assert counts["openssh_other"] == 1
+
+
+def test_events_on_one_line_are_told_apart(tmp_path):
+    # wevtutil without line breaks between events (and with single-quoted attributes, as it writes them)
+    out = tmp_path / "one.xml"
+    xml = "".join(_compact(x) for x, _ in _records(DATA / "kerberos_pwd_spray_4771.evtx"))
+    xml = re.sub(r'(\w+)="([^"<>]*)"', r"\1='\2'", xml)
+    out.write_text(xml, encoding="utf-8")
+    logins, _, _ = read(out)
+    assert [x[0] for x in logins][:3] == ["1#2", "1#3", "1#4"]
+    assert [x[1:] for x in logins] == [x[1:] for x in read(DATA / "kerberos_pwd_spray_4771.evtx")[0]]
