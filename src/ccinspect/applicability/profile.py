@@ -139,6 +139,26 @@ class BrokerProfile(BaseModel):
     core_systems: list[str] = _f(default_factory=list, zh="核心系統（每行一個）", en="Core systems (one a line)")
     tier_override: int | None = _f(None, zh="指定資安分級（選填）", en="Tier override (optional)")
     tier_override_reason: str = _f("", zh="指定分級之理由", en="Reason for the tier override", validate_default=True)
+    # Where the text says only 定期 (penetration tests, BCP drills), the broker's own interval in months, by
+    # analyzer.rule ("security_tests.penetration_test: 24"); rules.yaml marks those `interval_assumed`.
+    assumed_intervals: dict[str, int] = _f(default_factory=dict, zh="自訂檢查週期（月；條文僅稱「定期」者，每行「規則: 月數」）",
+                                           en="Own intervals in months where the text says only 定期 (one 'rule: months' a line)")
+
+    @field_validator("assumed_intervals", mode="before")
+    @classmethod
+    def _intervals(cls, v: Any) -> Any:
+        """The web form's text, one `analyzer.rule: months` a line, or a mapping."""
+        if not isinstance(v, str):
+            return v
+        out = {}
+        for n, line in enumerate(v.splitlines(), 1):
+            if not line.strip():
+                continue
+            key, sep, months = line.partition(":")
+            if not sep or not months.strip().isdigit() or int(months) < 1:
+                raise ValueError(f"line {n}: expected 'analyzer.rule: months', got {line.strip()!r}")
+            out[key.strip()] = int(months)
+        return out
 
     @field_validator("capital", mode="before")
     @classmethod

@@ -25,6 +25,7 @@
 | CCINSPECT_LOGIN_RATE | 10/m | sign-in POSTs per client address (password and TOTP steps both count) |
 | CCINSPECT_TOKEN_RATE | 10/m | POSTs to the API token page per client address |
 | CCINSPECT_API_AUTH_FAIL_RATE | 20/m | API requests failing authentication per client address; past it every API request gets 429 |
+| CCINSPECT_CONFIRM_RATE | 10/m | requests to the hosted confirmation page per client address (`ccinspect web confirm-page`) |
 | CCINSPECT_RATELIMIT_CACHE | db | `db` (table ccinspect_ratelimit, shared by all gunicorn workers) or `locmem` (one process) |
 """
 
@@ -99,7 +100,13 @@ INSTALLED_APPS = [
     "ccinspect.web.oversight",
     "ccinspect.web.security",
     "ccinspect.web.brokers",
+    "django_tasks",
+    "django_tasks_db",
+    "ccinspect.web.notification",
 ]
+
+# Background work (django-tasks with its database backend): `ccinspect web worker` runs db_worker.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
 # The header middlewares sit above WhiteNoise so that static files get the same headers as pages.
 MIDDLEWARE = [
@@ -228,6 +235,9 @@ LOGIN_RATE = _rate("CCINSPECT_LOGIN_RATE", "10/m")
 TOKEN_RATE = _rate("CCINSPECT_TOKEN_RATE", "10/m")
 API_AUTH_FAIL_RATE = _rate("CCINSPECT_API_AUTH_FAIL_RATE", "20/m")
 PROXY_HOPS = _int("CCINSPECT_PROXY_HOPS", 0)
+CONFIRM_RATE = _rate("CCINSPECT_CONFIRM_RATE", "10/m")
+# customer notification records (notifications, attempts, answers, cases): CC-18000.4.c, three years
+NOTIFICATION_RETENTION_YEARS = 3
 RATELIMIT_USE_CACHE = "ratelimit"
 RATELIMIT_IP_META_KEY = "ccinspect.web.security.middleware.client_ip"
 _RL_CACHE = os.environ.get("CCINSPECT_RATELIMIT_CACHE", "db").strip().lower()
