@@ -174,7 +174,7 @@ def oscal_tier_profile(cat: Catalog, tier: int, catalog_href: str, as_of: dt.dat
     t = next(x for x in cat.tier_schedule.tiers if x.tier == tier)
     flags = {k: True for k, f in BrokerProfile.model_fields.items() if f.annotation is bool}
     flags["public_network_terminals"] = False
-    prof = BrokerProfile(name=f"tier {tier}", capital=t.min_capital or 0, **flags)
+    prof = BrokerProfile(name=f"tier {tier}", capital=t.min_capital or 1, **flags)
     res = evaluate(prof, as_of, cat)
     order = {e.ref_id: e.requirement.order for e in res.applicable + res.upcoming}
     ids = [_oscal_id(ref) for ref in sorted(order, key=order.get)]

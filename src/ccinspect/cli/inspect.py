@@ -14,7 +14,7 @@ class Format(StrEnum):
     json = "json"
 
 
-STYLE = {"pass": "green", "fail": "bold red", "manual": "yellow", "error": "bold magenta"}
+STYLE = {"pass": "green", "fail": "bold red", "manual": "yellow", "error": "bold magenta", "partial": "magenta"}
 
 
 def register(app: typer.Typer) -> None:
@@ -30,8 +30,9 @@ def register(app: typer.Typer) -> None:
         strict: bool = typer.Option(False, "--strict", help="Exit 1 when any requirement fails or errors."),
     ) -> None:
         """Weigh the evidence: pass / fail (with facts) / manual / error for every applicable requirement."""
-        from ccinspect.applicability import DateParseError, ProfileError, load_profile, parse_date
+        from ccinspect.applicability import ProfileError, load_profile
         from ccinspect.checks import inspect
+        from ccinspect.core.dates import DateParseError, parse_date
 
         try:
             prof = load_profile(profile)
@@ -55,8 +56,16 @@ def register(app: typer.Typer) -> None:
             _table(data, shown)
         if out:
             typer.echo(f"wrote {out / 'inspection.json'} and {out / 'inspection.md'}", err=True)
-        if strict and (data["counts"]["fail"] or data["counts"]["error"]):
-            raise typer.Exit(1)
+        from ccinspect.core.exitcodes import ExitCode
+
+        codes = [ExitCode.OK]
+        if strict and (data["counts"]["fail"] or data["counts"]["error"] or data["counts"]["partial"]):
+            codes.append(ExitCode.FINDINGS)
+        if data.get("unreadable") or data["counts"]["error"]:
+            codes.append(ExitCode.PARTIAL)  # some evidence was lost: never exit 0
+        code = ExitCode.worst(*codes)
+        if code:
+            raise typer.Exit(int(code))
 
 
 def _table(data: dict, shown: set[str] | None) -> None:
@@ -84,6 +93,11 @@ def _table(data: dict, shown: set[str] | None) -> None:
                     lines.append(f"  • … {len(ch['facts']) - 8} more (see --format json)")
         t.add_row(r["ref_id"], f"[{STYLE[r['status']]}]{r['status']}[/]", "\n".join(lines))
     console.print(t)
+    for e in data.get("unreadable", []):
+        where = f"{e.get('file', '')}:{e.get('line') or 0} field {e.get('field', '')!r}: "
+        console.print("[bold magenta]unreadable evidence:[/] " + escape(where + e["message"]))
+    for f in data.get("not_used", []):
+        console.print("[yellow]not used:[/] " + escape(f) + " (no analyzer reads this file)")
     bad = [a for a in data["analyzers"] if a["status"] == "error"]
     for a in bad:
         e = a["error"]

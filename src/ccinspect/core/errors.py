@@ -6,6 +6,7 @@ can show the error in the user's language without parsing the English text.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +26,17 @@ class Message:
 
 
 MESSAGES: dict[str, Message] = {}
+
+
+_LEGACY_PLACE = re.compile(r"^(?P<file>[^:\n]+?): (?:line (?P<line>\d+): )?(?:field (?P<field>[^:\n]+): )?")
+
+
+def place_of(text: str) -> dict:
+    """file, line and field from an older message of the form "path: line N: field F: message"."""
+    m = _LEGACY_PLACE.match(text)
+    if not m:
+        return {}
+    return {"file": m["file"], "line": int(m["line"]) if m["line"] else None, "field": m["field"]}
 
 
 def define(message_id: str, en: str, zh: str) -> Message:
@@ -52,6 +64,7 @@ class InputError(ValueError):
         record: str | None = None,
         field: str | None = None,
         expected: str | None = None,
+        located: bool = False,
         **params: Any,
     ):
         if isinstance(message, str):
@@ -60,6 +73,7 @@ class InputError(ValueError):
         self.message_id = message.id
         self.file, self.line, self.record, self.field, self.expected = file, line, record, field, expected
         self.params = params
+        self.located = located  # the message text already names the place (older messages): not repeated
         super().__init__(self.text("en"))
 
     @property
@@ -82,7 +96,7 @@ class InputError(ValueError):
         body = self.msg.format(lang, **self.params)
         if self.expected and self.expected not in body:
             body += f"（應為：{self.expected}）" if zh else f" (expected {self.expected})"
-        where = self.where(lang)
+        where = "" if self.located else self.where(lang)
         return f"{where}{'：' if zh else ': '}{body}" if where else body
 
     def to_dict(self) -> dict:

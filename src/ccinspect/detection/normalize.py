@@ -50,7 +50,7 @@ def events(files: list[Path], problems: Problems, ctx: ReadContext, input_format
             acct.error = err.to_dict()
         acct.finish()
     if files and len(errors) == len(files):
-        raise errors[0]
+        raise InputError.of(errors[0])
 
 
 def normalize_files(patterns: list[str], *, out: Path | None = None, fmt: str = "csv", input_format: str = "auto",

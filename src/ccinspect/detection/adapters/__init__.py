@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 
 from ccinspect.core import textfile
 from ccinspect.core.errors import InputError as CoreInputError
+from ccinspect.core.errors import place_of
 
 from .accounting import FileAccount
 
@@ -38,8 +39,23 @@ REQUIRED = ["ts", "account", "ip", "result"]
 RESULTS = ("success", "failure")
 TAIPEI = ZoneInfo("Asia/Taipei")
 
-# The kernel's located error (file, line, field, message id in zh/en); a ValueError, as before.
-InputError = CoreInputError
+
+class InputError(CoreInputError):
+    """An input that cannot be read at all (missing file, wrong header): names file, line, field."""
+
+    def __init__(self, message, **where):
+        # older messages say where in their text ("path: line 3: ..."); the place is still carried as fields
+        if isinstance(message, str) and not where:
+            where = {"located": True, **place_of(message)}
+        super().__init__(message, **where)
+
+    @classmethod
+    def of(cls, err: CoreInputError) -> InputError:
+        """The kernel's error (an undecodable or binary file) as this one, so callers catch one type."""
+        if isinstance(err, cls):
+            return err
+        return cls(err.msg, file=err.file, line=err.line, record=err.record, field=err.field,
+                   expected=err.expected, **err.params)
 
 
 @dataclass
@@ -444,7 +460,7 @@ def prepare(
         if acct is not None:
             acct.finish()
     if paths and len(errors) == len(paths):
-        raise errors[0]
+        raise InputError.of(errors[0])
     if not sources:  # only empty files: the engine still runs, on no events
         out = work_dir / "empty.canonical.csv"
         out.write_text(",".join(EVENT_COLUMNS) + "\n", encoding="utf-8")
