@@ -40,22 +40,15 @@ RESULTS = ("success", "failure")
 TAIPEI = ZoneInfo("Asia/Taipei")
 
 
+
 class InputError(CoreInputError):
-    """An input that cannot be read at all (missing file, wrong header): names file, line, field."""
+    """The kernel's located error (file, line, field, message id in zh/en); a ValueError, as before."""
 
     def __init__(self, message, **where):
         # older messages say where in their text ("path: line 3: ..."); the place is still carried as fields
         if isinstance(message, str) and not where:
             where = {"located": True, **place_of(message)}
         super().__init__(message, **where)
-
-    @classmethod
-    def of(cls, err: CoreInputError) -> InputError:
-        """The kernel's error (an undecodable or binary file) as this one, so callers catch one type."""
-        if isinstance(err, cls):
-            return err
-        return cls(err.msg, file=err.file, line=err.line, record=err.record, field=err.field,
-                   expected=err.expected, **err.params)
 
 
 @dataclass
@@ -460,7 +453,10 @@ def prepare(
         if acct is not None:
             acct.finish()
     if paths and len(errors) == len(paths):
-        raise InputError.of(errors[0])
+        e = errors[0]  # as this package's error, so callers catching it catch the kernel's too
+        raise e if isinstance(e, InputError) else InputError(
+            e.msg, file=e.file, line=e.line, record=e.record, field=e.field, expected=e.expected,
+            located=e.located, **e.params)
     if not sources:  # only empty files: the engine still runs, on no events
         out = work_dir / "empty.canonical.csv"
         out.write_text(",".join(EVENT_COLUMNS) + "\n", encoding="utf-8")
