@@ -337,3 +337,18 @@ def test_timezone_and_future_events(tmp_path):
     assert evs[0]["ts"] == "2025-01-02T11:00:00+08:00"
     assert [("future" in e["flags"]) for e in evs] == [False, True, True] and acct.future == 2
     assert any("after the run" in w for w in acct.warnings)
+
+
+def test_truncated_gzip_is_damaged_and_the_lines_before_are_kept(tmp_path):
+    import gzip
+
+    text = "".join(ENVELOPES["bsd"](T0 + timedelta(seconds=i), "sshd", 100 + i,
+                                    f"Failed password for u{i} from 203.0.113.{i % 250} port {1000 + i} ssh2") + "\n"
+                   for i in range(2000))
+    whole = gzip.compress(text.encode())
+    p = tmp_path / "auth.log.1.gz"
+    p.write_bytes(whole[: len(whole) // 2])  # the rotation was cut short
+    evs, acct = read(p, year=2024)
+    assert 0 < len(evs) < 2000 and acct.damaged_lines == 1 and acct.status == "partial"
+    assert "compressed data ends or is corrupt" in acct.damage[0]
+    assert [e["source_line"] for e in evs[:3]] == ["1", "2", "3"]

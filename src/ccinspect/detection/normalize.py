@@ -50,7 +50,10 @@ def events(files: list[Path], problems: Problems, ctx: ReadContext, input_format
             acct.error = err.to_dict()
         acct.finish()
     if files and len(errors) == len(files):
-        raise errors[0]
+        e = errors[0]  # as this package's error, so callers catching it catch the kernel's too
+        raise e if isinstance(e, InputError) else InputError(
+            e.msg, file=e.file, line=e.line, record=e.record, field=e.field, expected=e.expected,
+            located=e.located, **e.params)
 
 
 def normalize_files(patterns: list[str], *, out: Path | None = None, fmt: str = "csv", input_format: str = "auto",
