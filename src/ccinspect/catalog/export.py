@@ -9,6 +9,7 @@ import json
 import uuid
 from pathlib import Path
 
+from ..core.safe_cells import csv_escape, text_cells
 from .loader import Catalog, FrameworkVersion
 
 CSV_FIELDS = ["framework", "version", "ref_id", "parent", "chapter", "label", "depth", "title", "title_en",
@@ -59,7 +60,7 @@ def to_csv(versions: list[FrameworkVersion]) -> str:
     w.writeheader()
     for v in versions:
         for r in v.requirements:
-            w.writerow(_flat(r))
+            w.writerow({k: csv_escape(v) for k, v in _flat(r).items()})
     return buf.getvalue()
 
 
@@ -87,6 +88,7 @@ def to_xlsx(versions: list[FrameworkVersion], cat: Catalog, path: Path) -> None:
                 c.alignment = Alignment(wrap_text=True, vertical="top")
         ws.freeze_panes = "B2"
         ws.auto_filter.ref = ws.dimensions
+        text_cells(ws)
 
     for v in versions:
         sheet(f"{v.framework.id} {v.id}", CSV_FIELDS, [_flat(r) for r in v.requirements])

@@ -24,6 +24,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from pydantic import ValidationError
 
 from .. import safezip
+from ..core.safe_cells import text_cells
 from .model import KINDS, Register, reference_problems
 
 REGISTER_YAML = "continuity.yaml"
@@ -256,6 +257,7 @@ def write_workbook(reg: Register, path: Path) -> Path:
                 if isinstance(c.value, dt.date):
                     c.number_format = "yyyy-mm-dd"
         _validations(ws, kind, fields)
+        text_cells(ws)  # a name typed as "=..." is read back as that text, never run as a formula
     buf = tempfile.SpooledTemporaryFile()
     wb.save(buf)
     buf.seek(0)

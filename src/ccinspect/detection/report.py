@@ -14,6 +14,7 @@ import platform
 from datetime import datetime
 from pathlib import Path
 
+from ..core.safe_cells import csv_row
 from .adapters import Source
 from .engine import TAIPEI, ScanResult
 from .rules import RuleSet
@@ -46,10 +47,10 @@ def alerts_csv(result: ScanResult) -> str:
     w.writerow(ALERT_COLUMNS)
     for a in result.alerts:
         d = a.as_dict()
-        w.writerow([
+        w.writerow(csv_row([
             ";".join(v) if isinstance(v, list) else json.dumps(v, ensure_ascii=False) if isinstance(v, dict) else v
             for v in (d[c] for c in ALERT_COLUMNS)
-        ])
+        ]))
     return buf.getvalue()
 
 
@@ -58,7 +59,7 @@ def notifications_csv(result: ScanResult) -> str:
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["account", "kind", "reason", "ips", "first"])
     for n in result.notifications:
-        w.writerow([n.account, n.kind, n.reason, ";".join(n.ips), n.first])
+        w.writerow(csv_row([n.account, n.kind, n.reason, ";".join(n.ips), n.first]))
     return buf.getvalue()
 
 
@@ -67,7 +68,7 @@ def malformed_csv(result: ScanResult) -> str:
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["file", "line", "field", "error"])
     for p in result.problems.samples:
-        w.writerow([p.file, p.line, p.field, p.message])
+        w.writerow(csv_row([p.file, p.line, p.field, p.message]))
     return buf.getvalue()
 
 
