@@ -9,6 +9,7 @@ import json
 import uuid
 from pathlib import Path
 
+from ..core.files import atomic_dir
 from ..core.safe_cells import csv_escape, text_cells
 from .loader import Catalog, FrameworkVersion
 
@@ -188,22 +189,22 @@ def oscal_tier_profile(cat: Catalog, tier: int, catalog_href: str, as_of: dt.dat
 
 
 def write_oscal(cat: Catalog, out: Path, version: str | None, as_of: dt.date) -> list[Path]:
-    out.mkdir(parents=True, exist_ok=True)
     written = []
-    for fw in cat.frameworks:
-        for v in cat.versions(fw):
-            if version and v.id != version:
-                continue
-            p = out / f"catalog-{fw}-{v.id}.json"
-            p.write_text(oscal_catalog(v).oscal_serialize_json(pretty=True), encoding="utf-8")
-            written.append(p)
-    mech = cat.version("mechanism", version) if version and any(
-        v.id == version for v in cat.frameworks["mechanism"].versions) else cat.version("mechanism")
-    href = f"catalog-mechanism-{mech.id}.json"
-    if (out / href).exists():
-        for t in cat.tier_schedule.tiers:
-            p = out / f"profile-tier-{t.tier}-{mech.id}.json"
-            p.write_text(oscal_tier_profile(cat, t.tier, href, as_of).oscal_serialize_json(pretty=True),
-                         encoding="utf-8")
-            written.append(p)
-    return written
+    with atomic_dir(out) as tmp:  # catalogs and the profiles that point at them arrive together
+        for fw in cat.frameworks:
+            for v in cat.versions(fw):
+                if version and v.id != version:
+                    continue
+                p = tmp / f"catalog-{fw}-{v.id}.json"
+                p.write_text(oscal_catalog(v).oscal_serialize_json(pretty=True), encoding="utf-8")
+                written.append(p.name)
+        mech = cat.version("mechanism", version) if version and any(
+            v.id == version for v in cat.frameworks["mechanism"].versions) else cat.version("mechanism")
+        href = f"catalog-mechanism-{mech.id}.json"
+        if (tmp / href).exists():
+            for t in cat.tier_schedule.tiers:
+                p = tmp / f"profile-tier-{t.tier}-{mech.id}.json"
+                p.write_text(oscal_tier_profile(cat, t.tier, href, as_of).oscal_serialize_json(pretty=True),
+                             encoding="utf-8")
+                written.append(p.name)
+    return [out / n for n in written]

@@ -46,9 +46,7 @@ def register(app: typer.Typer) -> None:
         data = result.to_dict()
         shown = set(only.split(",")) if only else None
         if out:
-            out.mkdir(parents=True, exist_ok=True)
-            (out / "inspection.json").write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
-            (out / "inspection.md").write_text(markdown(data), encoding="utf-8")
+            write_outputs(out, data)
         if fmt == Format.json:
             typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
         else:
@@ -57,6 +55,25 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"wrote {out / 'inspection.json'} and {out / 'inspection.md'}", err=True)
         if strict and (data["counts"]["fail"] or data["counts"]["error"]):
             raise typer.Exit(1)
+
+
+def write_outputs(out: Path, data: dict) -> None:
+    """inspection.json, inspection.md and run.json (the SHA-256 of the other two, which `web import-results`
+    checks), in a folder that replaces `out` in one rename: the set of one run, or of the previous one."""
+    import hashlib
+
+    from ccinspect import __version__
+    from ccinspect.core.files import atomic_dir
+
+    files = {"json": ("inspection.json", json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")),
+             "markdown": ("inspection.md", markdown(data).encode("utf-8"))}
+    record = {"tool": "ccinspect inspect", "version": __version__, "as_of": data.get("as_of"),
+              "outputs": {k: {"file": name, "sha256": hashlib.sha256(body).hexdigest()}
+                          for k, (name, body) in files.items()}}
+    with atomic_dir(out) as tmp:
+        for name, body in files.values():
+            (tmp / name).write_bytes(body)
+        (tmp / "run.json").write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")
 
 
 def _table(data: dict, shown: set[str] | None) -> None:

@@ -90,6 +90,13 @@ def _exchange(a: Path, b: Path) -> bool:
     raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()), str(b))
 
 
+def _link(src, dst) -> None:
+    try:
+        os.link(src, dst, follow_symlinks=False)
+    except OSError:
+        shutil.copy2(src, dst, follow_symlinks=False)
+
+
 def _sync_tree(root: Path) -> None:
     for dirpath, _dirs, files in os.walk(root):
         for name in files:
@@ -99,10 +106,11 @@ def _sync_tree(root: Path) -> None:
 
 
 @contextlib.contextmanager
-def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
+def atomic_dir(path: str | os.PathLike, *, keep_others: bool = True) -> Iterator[Path]:
     """Yield a temporary sibling folder to fill; on success it takes the place of `path` in one rename (an
     existing folder is swapped out with renameat2's exchange, then removed); on failure it is removed and
-    `path` is as it was. The whole folder is replaced: files of the old one not written again are gone."""
+    `path` is as it was. Entries of the old folder the new one does not have (files the user keeps there) are
+    hard-linked into the new one first, unless `keep_others` is False."""
     path = Path(path)
     if path.exists() and not path.is_dir():
         raise NotADirectoryError(f"{path}: exists and is not a folder")
@@ -110,6 +118,13 @@ def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
     tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial"))
     try:
         yield tmp
+        if keep_others and path.is_dir():
+            for old in path.iterdir():
+                if not (tmp / old.name).exists() and not old.name.endswith(".partial"):
+                    if old.is_dir() and not old.is_symlink():
+                        shutil.copytree(old, tmp / old.name, symlinks=True, copy_function=_link)
+                    else:
+                        _link(old, tmp / old.name)
         _sync_tree(tmp)
         os.chmod(tmp, 0o777 & ~_umask())
         if not path.exists():

@@ -14,6 +14,7 @@ import platform
 from datetime import datetime
 from pathlib import Path
 
+from ..core.files import atomic_dir
 from ..core.safe_cells import csv_row
 from .adapters import Source
 from .engine import TAIPEI, ScanResult
@@ -210,22 +211,19 @@ Serves {e(', '.join(rules.run_ref_ids.get('review', [])))} (regular review of au
 
 
 def write_outputs(out_dir: Path, result: ScanResult, rules: RuleSet, record: dict) -> dict[str, Path]:
-    """alerts.json, alerts.csv, notifications.csv, malformed.csv, report.html and run.json."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    files = {
-        "json": out_dir / "alerts.json",
-        "alerts_csv": out_dir / "alerts.csv",
-        "notifications_csv": out_dir / "notifications.csv",
-        "malformed_csv": out_dir / "malformed.csv",
-        "html": out_dir / "report.html",
-        "run": out_dir / "run.json",
-    }
-    files["json"].write_text(to_json(result, rules), encoding="utf-8")
-    files["alerts_csv"].write_text(alerts_csv(result), encoding="utf-8")
-    files["notifications_csv"].write_text(notifications_csv(result), encoding="utf-8")
-    files["malformed_csv"].write_text(malformed_csv(result), encoding="utf-8")
-    files["html"].write_text(to_html(result, rules, record), encoding="utf-8")
-    # The record names the other outputs with their digests, so tampering shows.
-    record = dict(record, outputs={k: {"file": p.name, "sha256": sha256_file(p)} for k, p in files.items() if k != "run"})
-    files["run"].write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")
-    return files
+    """alerts.json, alerts.csv, notifications.csv, malformed.csv, report.html and run.json, written in a
+    temporary folder that replaces `out_dir` in one rename: a crash leaves the previous run's set whole."""
+    names = {"json": "alerts.json", "alerts_csv": "alerts.csv", "notifications_csv": "notifications.csv",
+             "malformed_csv": "malformed.csv", "html": "report.html", "run": "run.json"}
+    with atomic_dir(out_dir) as tmp:
+        files = {k: tmp / n for k, n in names.items()}
+        files["json"].write_text(to_json(result, rules), encoding="utf-8")
+        files["alerts_csv"].write_text(alerts_csv(result), encoding="utf-8")
+        files["notifications_csv"].write_text(notifications_csv(result), encoding="utf-8")
+        files["malformed_csv"].write_text(malformed_csv(result), encoding="utf-8")
+        files["html"].write_text(to_html(result, rules, record), encoding="utf-8")
+        # The record names the other outputs with their digests, so tampering shows.
+        record = dict(record, outputs={k: {"file": p.name, "sha256": sha256_file(p)} for k, p in files.items()
+                                       if k != "run"})
+        files["run"].write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")
+    return {k: out_dir / n for k, n in names.items()}

@@ -24,6 +24,8 @@ from pathlib import Path
 from django.core.serializers.json import DjangoJSONEncoder
 from django.core.serializers.json import Serializer as JsonSerializer
 
+from ccinspect.core.files import atomic_file
+
 from .verify import sha256_file
 
 FORMAT = "ccinspect-backup"
@@ -131,11 +133,8 @@ def backup(out: Path, using: str = "default") -> dict:
     head = next((r["fields"].get("last_hash", "") for r in records if r["model"] == "accounts.auditchainhead"), "")
 
     root = Path(settings.MEDIA_ROOT)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".partial")
-    os.close(fd)
     members: dict[str, dict] = {}
-    try:
+    with atomic_file(out) as tmp:  # fsynced, then renamed into place; removed if anything fails
         with tarfile.open(tmp, "w:gz" if out.name.endswith((".gz", ".tgz")) else "w", format=tarfile.PAX_FORMAT) as tar:
             _add(tar, DUMP, dump, members)
             for rel, sha in sorted(evidence.items()):
@@ -158,10 +157,6 @@ def backup(out: Path, using: str = "default") -> dict:
             info = tarfile.TarInfo(MANIFEST)
             info.size, info.mode, info.mtime = len(tar_manifest), 0o440, int(dt.datetime.now(dt.UTC).timestamp())
             tar.addfile(info, io.BytesIO(tar_manifest))
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return {"archive": str(out), "records": len(records), "evidence_files": len(evidence),
             "audit_head_hash": head, "counts": counts}
 
