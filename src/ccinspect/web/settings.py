@@ -8,6 +8,8 @@
 | CCINSPECT_VAR | ./var | where the SQLite file, evidence and collected static files live |
 | CCINSPECT_MEDIA_ROOT | $CCINSPECT_VAR/evidence | evidence store |
 | CCINSPECT_UPLOAD_TMP | $CCINSPECT_VAR/upload-tmp | where uploads over 2 MB are spooled while they arrive (private, 0700) |
+| CCINSPECT_ANCHOR_FILE | $CCINSPECT_VAR/audit-anchors.txt | the audit chain's anchors (heads written by `backup` and `anchor`); keep it on another machine |
+| CCINSPECT_QUARANTINE | $CCINSPECT_VAR/evidence-quarantine | where `verify --sweep-orphans` moves files the audit trail names but no record does |
 | ALLOWED_HOSTS | 127.0.0.1,localhost | comma-separated |
 | CCINSPECT_MAX_UPLOAD_MB | 20 | largest evidence file |
 | CCINSPECT_PASSWORD_MIN_LENGTH | 10 | ≥ 8 (CC-18000.3 recommends 8) |
@@ -276,6 +278,10 @@ FILE_UPLOAD_PERMISSIONS = 0o640
 # store, where `ccinspect verify` finds what a crash mid-upload left and --sweep-orphans removes it.
 FILE_UPLOAD_TEMP_DIR = str(Path(os.environ.get("CCINSPECT_UPLOAD_TMP", VAR_DIR / "upload-tmp")).resolve())
 Path(FILE_UPLOAD_TEMP_DIR).mkdir(mode=0o700, parents=True, exist_ok=True)
+# The audit chain's head, appended at every backup and by the daily `ccinspect anchor`: a file outside the
+# database (docs/web.md tells the operator to put it on other storage), checked by `verify` by default.
+AUDIT_ANCHOR_FILE = Path(os.environ.get("CCINSPECT_ANCHOR_FILE", VAR_DIR / "audit-anchors.txt")).resolve()
+EVIDENCE_QUARANTINE = Path(os.environ.get("CCINSPECT_QUARANTINE", VAR_DIR / "evidence-quarantine")).resolve()
 
 LOGGING = {
     "version": 1,

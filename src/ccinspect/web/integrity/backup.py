@@ -157,8 +157,20 @@ def backup(out: Path, using: str = "default") -> dict:
             info = tarfile.TarInfo(MANIFEST)
             info.size, info.mode, info.mtime = len(tar_manifest), 0o440, int(dt.datetime.now(dt.UTC).timestamp())
             tar.addfile(info, io.BytesIO(tar_manifest))
+    # the head of the trail just backed up goes to the anchor file outside the database, when the trail (and
+    # every earlier anchor) verifies; a problem is returned for the command to warn about, not hidden
+    from .verify import AnchorError, Report, check_anchors, verify_audit
+
+    anchor = Path(settings.AUDIT_ANCHOR_FILE)
+    report = Report()
+    try:
+        verify_audit(report, using)
+        check_anchors(report, anchor, using)
+        problems = [p.message for p in report.problems]
+    except AnchorError as exc:
+        problems = [str(exc)]
     return {"archive": str(out), "records": len(records), "evidence_files": len(evidence),
-            "audit_head_hash": head, "counts": counts}
+            "audit_head_hash": head, "counts": counts, "anchor": str(anchor), "anchor_problems": problems}
 
 
 def _evidence_files(records: list) -> dict[str, str]:
@@ -387,8 +399,11 @@ def restore(path: Path, *, force: bool = False, using: str = "default") -> dict:
                            for m in _models() for f in m._meta.local_many_to_many]
                 from django.core.management.color import no_style
 
-                conn.ops.execute_sql_flush(conn.ops.sql_flush(no_style(), sorted(set(tables)),
-                                                              reset_sequences=True, allow_cascade=False))
+                from .readonly import maintenance
+
+                with maintenance():  # the whole database is emptied: the one DELETE the triggers allow
+                    conn.ops.execute_sql_flush(conn.ops.sql_flush(no_style(), sorted(set(tables)),
+                                                                  reset_sequences=True, allow_cascade=False))
                 call_command("loaddata", str(fixture), database=using, verbosity=0)
                 from .verify import verify
 
