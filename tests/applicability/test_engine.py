@@ -27,7 +27,7 @@ def states(res) -> dict[str, str]:
 
 @pytest.mark.parametrize("capital,tier", [
     (30_000_000_000, 1), (20_000_000_000, 1), (19_999_999_999, 2), (10_000_000_000, 2),
-    (9_999_999_999, 3), (4_000_000_000, 3), (3_999_999_999, 4), (0, 4), ("200億", 1), ("40億", 3),
+    (9_999_999_999, 3), (4_000_000_000, 3), (3_999_999_999, 4), (1, 4), ("200億", 1), ("40億", 3),
 ])
 def test_tier_boundaries(capital, tier):
     assert evaluate(broker(capital), TODAY).tier == tier

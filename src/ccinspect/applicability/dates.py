@@ -20,6 +20,16 @@ class DateParseError(ValueError):
     pass
 
 
+FIRST_DAY = dt.date(ROC_OFFSET + 1, 1, 1)  # 民國元年1月1日: no date before it has an ROC year
+
+
+def _in_roc_era(d: dt.date, field: str, raw) -> dt.date:
+    if d < FIRST_DAY:
+        raise DateParseError(f"{field}: {raw!r} is before ROC year 1 (1912-01-01); expected a date from "
+                             "1912-01-01 on")
+    return d
+
+
 def _year(y: int, roc: bool) -> int:
     return y + ROC_OFFSET if roc else y
 
@@ -29,11 +39,16 @@ def _end_of_month(y: int, m: int) -> dt.date:
 
 
 def parse_date(value: str | dt.date, *, field: str = "date") -> dt.date:
-    """Parse ISO (2023-01-31) or ROC dates (112/01/31, 民國112年1月31日, 111年1月底, 111年底)."""
+    """Parse ISO (2023-01-31) or ROC dates (112/01/31, 民國112年1月31日, 111年1月底, 111年底); dates before
+    ROC year 1 (1912-01-01) are refused."""
     if isinstance(value, dt.datetime):
-        return value.date()
+        return _in_roc_era(value.date(), field, value.date().isoformat())
     if isinstance(value, dt.date):
-        return value
+        return _in_roc_era(value, field, value.isoformat())
+    return _in_roc_era(_parse(value, field), field, str(value))
+
+
+def _parse(value, field: str) -> dt.date:
     raw = str(value)
     s = re.sub(r"\s+", "", raw.translate(_FULLWIDTH))
     try:
@@ -68,12 +83,12 @@ def parse_date(value: str | dt.date, *, field: str = "date") -> dt.date:
 
 def to_roc(d: dt.date) -> str:
     """112/01/31"""
-    return f"{d.year - ROC_OFFSET:03d}/{d.month:02d}/{d.day:02d}"
+    return f"{roc_year(d.year):03d}/{d.month:02d}/{d.day:02d}"
 
 
 def to_roc_zh(d: dt.date) -> str:
     """民國112年1月31日"""
-    return f"民國{d.year - ROC_OFFSET}年{d.month}月{d.day}日"
+    return f"民國{roc_year(d.year)}年{d.month}月{d.day}日"
 
 
 def dual(d: dt.date | None) -> str:
@@ -100,4 +115,7 @@ def months_after(d: dt.date, months: int) -> dt.date:
 
 
 def roc_year(year: int) -> int:
+    """The ROC year; a year before 1912 has none (never a zero or negative ROC year)."""
+    if year <= ROC_OFFSET:
+        raise ValueError(f"{year} is before ROC year 1 (1912)")
     return year - ROC_OFFSET

@@ -57,6 +57,13 @@ def parse_capital(value: Any, *, field: str = "capital") -> int:
     return amount
 
 
+def recurring_duty_ids() -> set[str]:
+    """The ids `last_performed` may name: the catalog's recurring duties."""
+    from ccinspect.catalog import load_catalog
+
+    return {d.id for d in load_catalog().recurring.duties}
+
+
 def _shown(name: Any) -> str:
     """A field name for messages; repr() when it holds control characters (one problem per line)."""
     return str(name) if str(name).isprintable() else repr(name)
@@ -79,7 +86,8 @@ class BrokerProfile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = "Broker"
-    capital: int = Field(description="paid-in capital or allocated operating capital, NTD")
+    # required: a missing capital gets the validator's message (validate_default), not pydantic's
+    capital: int = Field(None, validate_default=True, description="paid-in capital or allocated operating capital, NTD")
     internet_orders: bool = True  # 網際網路下單
     voice_orders: bool = False  # 語音下單
     traditional_orders: bool = True  # 傳統下單
@@ -101,10 +109,16 @@ class BrokerProfile(BaseModel):
     @field_validator("capital", mode="before")
     @classmethod
     def _capital(cls, v: Any) -> int:
+        if v is None or (isinstance(v, str) and not v.strip()):
+            raise ValueError("missing; expected the paid-in (or allocated operating) capital in NTD, e.g. 250億")
         try:
-            return parse_capital(v)
+            amount = parse_capital(v)
         except ProfileError as exc:
             raise ValueError(str(exc).split(": ", 1)[1]) from None
+        if amount == 0:  # would fall in the lowest tier silently; no broker has no capital
+            raise ValueError(f"{v!r} is zero; expected the paid-in (or allocated operating) capital in NTD, "
+                             "more than 0 (e.g. 250億)")
+        return amount
 
     @field_validator("e_trading_share", "brokerage_market_share", "natural_person_client_ratio", mode="before")
     @classmethod
@@ -134,9 +148,21 @@ class BrokerProfile(BaseModel):
         if not isinstance(v, dict):
             raise ValueError("expected a mapping of duty id to date")
         try:
-            return {str(k): parse_date(d, field=f"last_performed.{_shown(k)}") for k, d in v.items()}
+            out = {str(k): parse_date(d, field=f"last_performed.{_shown(k)}") for k, d in v.items()}
         except DateParseError as exc:
             raise ValueError(str(exc)) from None
+        known = recurring_duty_ids()
+        unknown = sorted(k for k in out if k not in known)
+        if unknown:
+            raise ValueError(f"unknown duty id {', '.join(map(repr, unknown))}; expected one of "
+                             f"{', '.join(sorted(known))}")
+        today = dt.date.today()
+        future = {k: d for k, d in out.items() if d > today}
+        if future:  # would push the next due date past any calendar and drop the duty from it
+            k, d = sorted(future.items())[0]
+            raise ValueError(f"{_shown(k)}: {d.isoformat()} is in the future; expected the date "
+                             f"the duty was last done (on or before {today.isoformat()})")
+        return out
 
     def fiscal_year_end_date(self, year: int) -> dt.date:
         m, d = (int(x) for x in self.fiscal_year_end.split("-"))

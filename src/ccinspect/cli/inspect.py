@@ -39,9 +39,14 @@ def register(app: typer.Typer) -> None:
         except (ProfileError, DateParseError) as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from None
-        if not evidence.is_dir():
-            typer.echo(f"error: evidence folder {evidence} does not exist", err=True)
+        if evidence.exists() and not evidence.is_dir():
+            typer.echo(f"error: --evidence: {evidence} is a file; expected the evidence folder "
+                       "(see docs/evidence.md)", err=True)
             raise typer.Exit(2)
+        if not evidence.is_dir():
+            typer.echo(f"error: --evidence: folder {evidence} does not exist", err=True)
+            raise typer.Exit(2)
+        empty = not any(p.is_file() for p in evidence.rglob("*"))
         result = inspect(prof, evidence, day, host=host)
         data = result.to_dict()
         shown = set(only.split(",")) if only else None
@@ -53,6 +58,10 @@ def register(app: typer.Typer) -> None:
             _table(data, shown)
         if out:
             typer.echo(f"wrote {out / 'inspection.json'} and {out / 'inspection.md'}", err=True)
+        if empty:  # valid, but nothing was inspected: said, and not exit 0
+            typer.echo(f"warning: --evidence: folder {evidence} holds no files; no check could run, every "
+                       "requirement is left to the inspector (exit 3)", err=True)
+            raise typer.Exit(3)
         if strict and (data["counts"]["fail"] or data["counts"]["error"]):
             raise typer.Exit(1)
 
