@@ -189,7 +189,8 @@ def export(
 ) -> None:
     """Export requirements as JSON, CSV, XLSX, or OSCAL catalogs with a profile per tier."""
     from ccinspect.applicability.dates import DateParseError, parse_date
-    from ccinspect.catalog.export import select_versions, to_csv, to_json, to_xlsx, write_oscal
+    from ccinspect.applicability.oscal import write_oscal
+    from ccinspect.catalog.export import select_versions, to_csv, to_json, to_xlsx
 
     cat = _cat()
     try:
