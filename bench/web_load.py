@@ -54,7 +54,7 @@ def setup_users(n_users: int, n_regulators: int, n_brokers: int) -> dict:
     from django.db import transaction  # noqa: PLC0415
     from django.utils import timezone  # noqa: PLC0415
 
-    from ccinspect.applicability.dates import end_of_month  # noqa: PLC0415
+    from ccinspect.core.dates import end_of_month  # noqa: PLC0415
     from ccinspect.web.accounts import audit  # noqa: PLC0415
     from ccinspect.web.accounts.models import ApiToken, Organisation, Role, User  # noqa: PLC0415
     from ccinspect.web.accounts.services import create_user  # noqa: PLC0415
@@ -76,6 +76,10 @@ def setup_users(n_users: int, n_regulators: int, n_brokers: int) -> dict:
                              title="bench")
         User.objects.filter(pk=u.pk).update(must_change_password=False, password_changed_at=timezone.now())
         with audit.acting_as(u):
+            if Role(role).needs_second_factor:  # the regulator's roles sign in with a TOTP code
+                from django_otp.plugins.otp_totp.models import TOTPDevice  # noqa: PLC0415
+
+                u.totp_hex = TOTPDevice.objects.create(user=u, name="bench", confirmed=True).key
             _tok, key = ApiToken.issue(u, "bench")
         return u, key
 
@@ -89,7 +93,7 @@ def setup_users(n_users: int, n_regulators: int, n_brokers: int) -> dict:
                 orgs[org.pk] = _current_inspection(svc, Inspection, org, u, today, dt, end_of_month)
         for k in range(n_regulators):
             u, key = make(f"benchreg{k:02d}", regulator_org, Role.REGULATOR)
-            users.append({"username": u.username, "role": u.role, "org": None, "token": key})
+            users.append({"username": u.username, "role": u.role, "org": None, "token": key, "totp": u.totp_hex})
     out_orgs = {}
     for org in brokers:
         cur = orgs.get(org.pk)
@@ -264,9 +268,17 @@ class User:
         m = CSRF_RE.search(body or b"")
         if not m:
             return False
-        got = await self.req("POST /accounts/login/", "POST", "/accounts/login/", expect=302, always=True, data={
+        got = await self.req("POST /accounts/login/", "POST", "/accounts/login/", always=True, data={
             "csrfmiddlewaretoken": m.group(1).decode(), "username": self.info["username"], "password": PASSWORD,
-            "next": ""}, headers={"Referer": self.base + "/accounts/login/"})
+            "next": ""}, headers={"Referer": self.base + "/accounts/login/"},
+            expect=200 if self.info.get("totp") else 302)
+        if got is not None and self.info.get("totp"):  # the second step: the current TOTP code
+            from django_otp.oath import totp  # noqa: PLC0415
+
+            code = f"{totp(bytes.fromhex(self.info['totp'])):06d}"
+            got = await self.req("POST /accounts/login/ (TOTP)", "POST", "/accounts/login/", expect=302, always=True,
+                                 data={"csrfmiddlewaretoken": self.csrf(), "step": "token", "token": code, "next": ""},
+                                 headers={"Referer": self.base + "/accounts/login/"})
         return got is not None
 
     def csrf(self) -> str:

@@ -320,6 +320,31 @@ ZH.update({
     "All %(n)s open findings": "全部 %(n)s 項未結案缺失",
 })
 
+# Brokers as records, the user lifecycle (issue 22)
+ZH.update({
+    "retired at": "終止日", "reason for retirement": "終止理由", "by capital": "依資本額",
+    "Note on this change": "本次變更說明", "Tier today": "今日資安分級", "retired": "已終止",
+    "Save a new version": "儲存新版本", "Onboard": "建立", "Saved at": "儲存時間", "(from the start)": "（自始）",
+    "Retire the broker": "終止券商", "Broker code": "證券商代號", "Capital as of": "資本額基準日",
+    "(override)": "（指定）", "active": "使用中", "No broker matches.": "沒有符合的券商。", "All users": "全部使用者",
+    "Active": "使用中", "Actions": "操作", "Change role": "變更角色",
+    "%(user)s is disabled; their sessions and API tokens have ended.": "已停用 %(user)s；其登入工作階段與 API 權杖已立即失效。",
+    "%(user)s is enabled again.": "已重新啟用 %(user)s。", "%(user)s now has the role %(role)s.": "%(user)s 的角色已變更為%(role)s。",
+    "%(user)s is unlocked.": "已解除 %(user)s 的鎖定。",
+    "In force from (a capital change moves the tier from this date)": "生效日（資本額變更自此日起改變資安分級）",
+    "Onboard a broker": "新增券商", "Services and facts": "業務與服務", "Last dates of recurring duties": "定期作業最近辦理日",
+    "Profile history": "基本資料沿革", "In force from": "生效日", "Tier override": "指定分級", "By": "變更人",
+    "Its records stay; its users are disabled at once (sessions and API tokens end) and it takes no new users.":
+        "其紀錄保留；其使用者立即停用（登入工作階段與 API 權杖失效），且不得新增使用者。",
+    "Reason": "理由", "Retire": "終止", "Search by name or broker code": "以名稱或證券商代號搜尋", "Search": "搜尋",
+    "(branch of a foreign broker)": "（外國證券商在臺分公司）", "profile error": "基本資料有誤",
+    "The broker %(name)s is saved.": "券商 %(name)s 已儲存。",
+    "The broker %(name)s is retired; its users are disabled.": "券商 %(name)s 已終止，其使用者已停用。",
+    "Search: user name, name, title, organisation": "搜尋：帳號、姓名、職稱、機構", "Disabled": "已停用",
+    "Locked out": "已鎖定", "disabled": "已停用", "locked out": "已鎖定", "Disable": "停用", "Enable": "啟用",
+    "Unlock": "解除鎖定", "No user matches.": "沒有符合的使用者。",
+})
+
 
 def _entries(text: str):
     for block in text.split("\n\n"):

@@ -10,22 +10,19 @@ from pathlib import Path
 
 import pytest
 
-from ccinspect.catalog import load_catalog
+# Rich fixes a console's width from COLUMNS when the console is made (at import); xdist's workers inherit a
+# COLUMNS of 80, so tables that CliRunner widens per call would be cut. Let each call's environment decide.
+os.environ.pop("COLUMNS", None)
+
+from ccinspect.catalog import load_catalog  # noqa: E402
+from ccinspect.catalog.loader import source_path  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-def seeds_dir() -> Path:
-    env = os.environ.get("CCINSPECT_SEEDS")
-    for cand in ([Path(env)] if env else []) + [REPO.parent / "shared" / "seeds", REPO / "shared" / "seeds"]:
-        if cand.is_dir():
-            return cand
-    raise FileNotFoundError("the seed documents (shared/seeds beside the repo) are missing; set CCINSPECT_SEEDS")
-
-
 def seed_text(prefix: str) -> str:
-    (path,) = sorted(seeds_dir().glob(f"{prefix}_*.txt"))
-    return path.read_text(encoding="utf-8")
+    """A source document's text: the copy bundled in src/ccinspect/catalog/sources, or CCINSPECT_SEEDS's."""
+    return source_path(prefix).read_text(encoding="utf-8")
 
 
 def squash(s: str) -> str:

@@ -7,15 +7,12 @@ import datetime as dt
 import pytest
 
 from ccinspect.applicability import (
-    DateParseError,
     ProfileError,
-    dual,
     load_profile,
     parse_capital,
-    parse_date,
     profile_from_mapping,
-    to_roc,
 )
+from ccinspect.core.dates import DateParseError, dual, parse_date, to_roc
 
 D = dt.date
 

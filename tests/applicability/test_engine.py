@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from ccinspect.applicability import evaluate, profile_from_mapping, tier_for_capital
+from ccinspect.applicability import ProfileError, evaluate, profile_from_mapping, tier_for_capital
 
 D = dt.date
 TODAY = D(2026, 11, 24)
@@ -33,6 +33,23 @@ def test_tier_boundaries(capital, tier):
     assert evaluate(broker(capital), TODAY).tier == tier
     if isinstance(capital, int):
         assert tier_for_capital(capital) == tier
+
+
+@pytest.mark.parametrize("capital", [0, "0", "0億", "", None, "  "])
+def test_no_capital_is_an_error_never_tier_4(capital):
+    with pytest.raises(ProfileError, match="capital.*未填實收資本額.*no paid-in or allocated operating capital"):
+        broker(capital)
+    with pytest.raises(ProfileError, match="capital.*no paid-in"):
+        profile_from_mapping({"name": "t"})
+
+
+def test_tier_override_binds_with_its_reason():
+    res = evaluate(broker("30億", tier_override=2, tier_override_reason="董事會決議比照第二級"), TODAY)
+    assert res.tier == 2 and broker("30億").capital == 3_000_000_000
+    with pytest.raises(ProfileError, match="tier_override_reason.*needs its reason"):
+        broker("30億", tier_override=2)
+    with pytest.raises(ProfileError, match="tier_override.*1, 2, 3 or 4"):
+        broker("30億", tier_override=5, tier_override_reason="x")
 
 
 CASES = [
@@ -146,3 +163,25 @@ def test_json_shape():
     for key in ("applicable", "not_applicable", "upcoming"):
         assert all(isinstance(e, dict) and e["ref_id"] for e in d[key])
     assert all({"ref_id", "cadence", "reason"} <= set(e) for e in d["applicable"])
+
+
+def test_profile_history_moves_the_tier_from_the_change_date():
+    """A capital raise on 2025-07-01 (30億, tier 4, to 250億, tier 1): before it the old profile binds, from it
+    the new; the calendar across the change is the old calendar before the date and the new one after."""
+    from ccinspect.applicability import ProfileHistory
+    from ccinspect.applicability.calendar import build_calendar
+
+    old, new = broker("30億"), broker("250億", iot_devices=True)
+    change = D(2025, 7, 1)
+    h = ProfileHistory([(change, new), (D(2024, 1, 1), old)])
+    assert h.at(D(2025, 6, 30)) is old and h.at(change) is new and h.at(D(2020, 1, 1)) is old
+    start, end = D(2025, 1, 1), D(2026, 12, 31)
+    both = build_calendar(h, start, end)
+    before = [o for o in build_calendar(old, start, end) if o.due < change]
+    after = [o for o in build_calendar(new, start, end) if o.due >= change]
+    assert {o.id for o in both} == {o.id for o in before + after}
+    assert {o.id for o in after} != {o.id for o in build_calendar(old, start, end) if o.due >= change}
+    assert "duty:health-check:2025-12-31" in {o.id for o in both}  # tier 1: a health check every year
+    assert evaluate(h.at(D(2025, 6, 30)), D(2025, 6, 30)).tier == 4 and evaluate(h.at(change), change).tier == 1
+    with pytest.raises(ProfileError, match="same date"):
+        ProfileHistory([(change, old), (change, new)])

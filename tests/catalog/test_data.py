@@ -282,3 +282,31 @@ def test_unknown_reference_is_a_clear_error(tmp_path):
     f.write_text(text.replace(first_ref, "CC-99999.1", 1), encoding="utf-8")
     with pytest.raises(CatalogError, match="CC-99999.1"):
         Catalog(tmp_path / "data")
+
+
+def test_bundled_sources_are_the_documents_named_in_the_data(catalog, monkeypatch):
+    """A lone clone carries its sources: every seed the data names is bundled, unchanged (SHA256SUMS)."""
+    import hashlib
+
+    from ccinspect.catalog.loader import SOURCES_DIR, source_path
+
+    monkeypatch.delenv("CCINSPECT_SEEDS", raising=False)
+    sums = dict(line.split()[::-1] for line in (SOURCES_DIR / "SHA256SUMS").read_text().splitlines())
+    assert sorted(sums) == sorted(p.name for p in SOURCES_DIR.glob("*.txt")) and len(sums) == 5
+    for name, digest in sums.items():
+        assert hashlib.sha256((SOURCES_DIR / name).read_bytes()).hexdigest() == digest, name
+    for src in catalog.tier_schedule.sources:
+        assert source_path(src.id).name == src.seed
+
+
+def test_ccinspect_seeds_overrides_and_a_wrong_one_is_named(tmp_path, monkeypatch):
+    from ccinspect.catalog.loader import source_path
+
+    (tmp_path / "002_other.txt").write_text("x", encoding="utf-8")
+    monkeypatch.setenv("CCINSPECT_SEEDS", str(tmp_path))
+    assert source_path("002") == tmp_path / "002_other.txt"
+    with pytest.raises(CatalogError, match="exactly one 003_"):
+        source_path("003")
+    monkeypatch.setenv("CCINSPECT_SEEDS", str(tmp_path / "nowhere"))
+    with pytest.raises(CatalogError, match="not a directory"):
+        source_path("002")

@@ -10,7 +10,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 from tests.fuzz.conftest import scratch
 
-from ccinspect.applicability.dates import DateParseError, parse_date, to_roc, to_roc_zh
 from ccinspect.applicability.profile import (
     BrokerProfile,
     ProfileError,
@@ -18,6 +17,7 @@ from ccinspect.applicability.profile import (
     parse_capital,
     profile_from_mapping,
 )
+from ccinspect.core.dates import DateParseError, parse_date, to_roc, to_roc_zh
 
 FIELDS = list(BrokerProfile.model_fields)
 

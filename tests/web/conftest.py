@@ -25,6 +25,59 @@ import django  # noqa: E402
 
 django.setup()
 
+
+def _collected_static() -> None:
+    """The pages name static files by their hashed names (whitenoise's compressed manifest storage), so the
+    tests need `collectstatic` as a server does. Collected once per set of source files and shared by test runs
+    and xdist workers (a temporary folder renamed into place: a worker that loses the race uses the other's)."""
+    import hashlib
+
+    from django.conf import settings
+    from django.contrib.staticfiles import finders, storage
+    from django.core.files.storage import storages
+    from django.core.management import call_command
+
+    h = hashlib.sha256()
+    for finder in finders.get_finders():
+        for path, store in finder.list(None):
+            st = os.stat(store.path(path))
+            h.update(f"{getattr(store, 'prefix', '') or ''}/{path}:{st.st_size}:{st.st_mtime_ns}\n".encode())
+    root = Path(tempfile.gettempdir()) / f"ccinspect-static-{h.hexdigest()[:16]}"
+
+    def use(path) -> None:
+        settings.STATIC_ROOT = str(path)
+        storages._storages.pop("staticfiles", None)
+        storage.staticfiles_storage._wrapped = django.utils.functional.empty
+
+    if not (root / "staticfiles.json").exists():
+        tmp = Path(tempfile.mkdtemp(prefix=root.name + ".", dir=root.parent))
+        use(tmp)
+        call_command("collectstatic", "--noinput", "-v", "0")
+        try:
+            tmp.rename(root)
+        except OSError:  # another worker put it there first
+            shutil.rmtree(tmp, ignore_errors=True)
+    use(root)
+
+
+_collected_static()
+
+
+def _live_server_static_through_whitenoise() -> None:
+    """pytest-django's live server answers /static/ itself, from the source folders by unhashed names; the
+    pages name hashed files. Hand /static/ to the application instead, where whitenoise serves the collected
+    files (hashed, compressed, with their cache headers) as it does in production."""
+    from django.contrib.staticfiles import handlers
+
+    class ToApplication(handlers.StaticFilesHandler):
+        def _should_handle(self, path):
+            return False
+
+    handlers.StaticFilesHandler = ToApplication
+
+
+_live_server_static_through_whitenoise()
+
 import pytest  # noqa: E402
 from django.contrib.auth.hashers import Argon2PasswordHasher  # noqa: E402
 from django.utils import timezone, translation  # noqa: E402
@@ -85,7 +138,7 @@ def world(db):
     w.admin = make_user("admin_a", w.a, Role.BROKER_ADMIN, "經理", totp=True)
     w.officer_b = make_user("officer_b", w.b, Role.SECURITY_OFFICER)
     w.auditor_b = make_user("auditor_b", w.b, Role.COMPUTER_AUDITOR)
-    w.regulator = make_user("regulator", w.reg, Role.REGULATOR)
+    w.regulator = make_user("regulator", w.reg, Role.REGULATOR, totp=True)
     w.site = make_user("site", None, Role.SITE_ADMIN, totp=True)
     w.insp_a = svc.create_inspection(w.officer, w.a, "inspection:CC-18000:2025-05")
     w.insp_b = svc.create_inspection(w.officer_b, w.b, "inspection:CC-18000:2025-05")

@@ -75,7 +75,7 @@ def test_pages_draw_under_the_policy(browser, live_server, settings):  # noqa: F
     finding = svc.raise_finding(officer, deficient, title="弱密碼", severity="high", due_date="2025-07-31")
     csvc.replace_register(officer, org, demo_register(timezone.localdate()), source="continuity.yaml")
     reg = Organisation.objects.create(name="臺灣證券交易所", kind=Organisation.REGULATOR)
-    make_user("inspector", reg, Role.REGULATOR, "查核人員")
+    inspector = make_user("inspector", reg, Role.REGULATOR, "查核人員", totp=True)
     seed_market(timezone.localdate(), periods=2)
     assert seed_incidents() == 3  # for demo-officer's broker, with clocks still running
     live = live_server.url
@@ -161,7 +161,7 @@ def test_pages_draw_under_the_policy(browser, live_server, settings):  # noqa: F
     ctx.close()
 
     ctx, page, console = _watched(browser)
-    sign_in(page, live, "inspector")
+    sign_in(page, live, "inspector", inspector)
     page.goto(f"{live}/regulator/")
     page.wait_for_selector("#risk-map .main-svg")
     assert page.locator("#risk-map .scatterlayer .point").count() == 64

@@ -31,11 +31,11 @@ def test_regulator_dashboard(browser, live_server, settings):  # noqa: F811
     org = Organisation.objects.create(name="示範證券股份有限公司", profile={"capital": "120億", "internet_orders": True})
     make_user("boss", org, Role.SECURITY_OFFICER)
     reg = Organisation.objects.create(name="臺灣證券交易所", kind=Organisation.REGULATOR)
-    make_user("inspector", reg, Role.REGULATOR, "查核人員")
+    inspector = make_user("inspector", reg, Role.REGULATOR, "查核人員", totp=True)
     seed_market(timezone.localdate(), periods=3)
     live = live_server.url
     ctx, page = _ctx(browser)
-    sign_in(page, live, "inspector")
+    sign_in(page, live, "inspector", inspector)
     page.goto(f"{live}/regulator/")
     page.wait_for_selector("#risk-map .main-svg")
     assert page.locator("#risk-map .scatterlayer .point").count() == 64

@@ -44,7 +44,7 @@ def test_dashboard_gaps_countdown_due_and_chart(cworld):
     assert 'data-rule="drill-shortfall"' in html and 'id="days-left">914<' in html
     assert "MID-01" in html and "falls short" in html  # the DR outlook
     assert 'id="drill-data"' in html and "Achieved RTO" in html  # the chart's data, served with local plotly
-    assert "plotly/plotly.min.js" in html
+    assert "ccinspect/vendor/plotly-basic.min." in html  # the basic bundle, under its hashed name
     assert "CC-20000.十三.2" in html  # the board report on the calendar
     assert "Raise finding" in html  # an inspection is in progress: shortfalls can be raised
 

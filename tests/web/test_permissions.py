@@ -12,6 +12,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver
 
 from ccinspect.web import urls as web_urls
+from ccinspect.web.accounts.models import Role
 from ccinspect.web.api.api import api
 from ccinspect.web.continuity import services as continuity
 from ccinspect.web.continuity.models import MODELS as CONTINUITY_MODELS
@@ -19,10 +20,12 @@ from ccinspect.web.continuity.models import GapFinding
 from ccinspect.web.incidents import services as incidents
 from ccinspect.web.incidents.models import BcpFollowUp, Incident
 from ccinspect.web.inspections.models import ChecklistItem, Evidence, Finding, FindingEvent, Inspection
+from ccinspect.web.oversight import services as oversight
+from ccinspect.web.oversight.models import Answer
 
-from .conftest import deficient_with_finding, login_client, token_for
+from .conftest import deficient_with_finding, login_client, make_user, token_for
 
-SECRET_MARKERS = ["Broker B", "B-secret-finding", "B-secret-incident", "B-secret-system"]
+SECRET_MARKERS = ["Broker B", "B-secret-finding", "B-secret-incident", "B-secret-system"]  # also B's thematic
 
 
 def _b_state(w):
@@ -37,6 +40,7 @@ def _b_state(w):
         list(BcpFollowUp.objects.filter(organisation=w.b).values_list("action", "done_at")),
         {k: sorted(map(str, m.objects.filter(organisation=w.b).values_list())) for k, m in CONTINUITY_MODELS.items()},
         GapFinding.objects.filter(organisation=w.b).count(),
+        Answer.objects.filter(organisation=w.b).count(),
     )
 
 
@@ -60,6 +64,15 @@ def bworld(world):
         "id": "DR-B", "kind": "bcp", "date": "2025-05-01", "scenario": "B-secret-system drill", "systems": "SYS-B",
         "target_rto_minutes": 10, "achieved_rto_minutes": 50, "result": "partial"})
     continuity.save_record(w.officer, w.a, "systems", {"id": "SYS-A", "name": "A's system", "owner": "A IT"})
+    # the regulator's inspection of B (web/oversight), its request list sent
+    w.reg_inspector = make_user("reg_inspector", w.reg, Role.REGULATOR, totp=True)
+    w.reg_supervisor = make_user("reg_supervisor", w.reg, Role.REGULATOR_SUPERVISOR, totp=True)
+    w.th_b = oversight.create_thematic(w.reg_inspector, title="B-secret-finding thematic", broker_ids=[w.b.pk],
+                                       period_start="2025-01-01", period_end="2025-06-30", answer_due="2025-07-31",
+                                       chapters=["CC-18000"], inspector_ids=[w.reg_inspector.pk],
+                                       supervisor_id=w.reg_supervisor.pk)
+    w.eng_b = oversight.send_requests(w.reg_inspector, w.th_b.engagements.get())
+    w.req_b = w.eng_b.requests.first()
     return w
 
 
@@ -95,8 +108,11 @@ def _fill(route: str, w) -> str:
         ids["pk"] = w.b.pk
     if route.startswith("continuity/"):
         ids["pk"] = w.sys_b.pk
+    if route.startswith("oversight/"):
+        ids["pk"] = (w.th_b.pk if route.startswith("oversight/thematic/") else
+                     w.req_b.pk if route.startswith("oversight/requests/") else w.eng_b.pk)
     actions = {"inspections/": "submit", "findings/": "transition", "incidents/": "report",
-               "reports/inspections/": "pdf", "continuity/": "systems"}
+               "reports/inspections/": "pdf", "continuity/": "systems", "oversight/": "send"}
 
     def sub(m):
         kind, name = m.group(1), m.group(2)
@@ -195,6 +211,15 @@ BODIES = {
     "/api/incidents/{incident_id}/report": {"stage": "initial"},
     "/api/incidents/{incident_id}/findings": {"item_id": 0, "title": "x", "severity": "low", "due_date": "2025-12-31"},
     "/api/incidents/{incident_id}/bcp": {"action": "x", "due_date": "2025-12-31"},
+    "/api/oversight/engagements/{engagement_id}/findings": {"ref_id": "CC-18000.1", "title": "x", "severity": "low",
+                                                             "due_date": "2025-12-31"},
+    "/api/oversight/engagements/{engagement_id}/approve": {"note": ""},
+    "/api/brokers": {"name": "x", "profile": {"capital": "10億"}},
+    "/api/brokers/{broker_id}": {"name": "x", "profile": {"capital": "10億"}},
+    "/api/brokers/{broker_id}/retire": {"reason": "x"},
+    "/api/users": {"username": "x", "role": "security_officer", "organisation_id": 0},
+    "/api/users/{user_id}/disable": {"reason": "x"}, "/api/users/{user_id}/enable": {"reason": "x"},
+    "/api/users/{user_id}/unlock": {"reason": "x"}, "/api/users/{user_id}/role": {"role": "computer_auditor"},
 }
 
 
@@ -211,7 +236,9 @@ def test_api_never_crosses_brokers(bworld, who):
     w = bworld
     client = Client(HTTP_AUTHORIZATION=f"Bearer {token_for(getattr(w, who))}")
     ids = {"inspection_id": w.insp_b.pk, "item_id": w.item_b.pk, "finding_id": w.f_b.pk,
-           "evidence_id": w.ev_b.pk, "broker_id": w.b.pk, "ref_id": "CC-18000.1", "incident_id": w.inc_b.pk}
+           "evidence_id": w.ev_b.pk, "broker_id": w.b.pk, "ref_id": "CC-18000.1", "incident_id": w.inc_b.pk,
+           "engagement_id": w.eng_b.pk, "request_id": w.req_b.pk, "thematic_id": w.th_b.pk,
+           "user_id": w.officer_b.pk}
     before = _b_state(w)
     for path, method in API_OPS:
         url = re.sub(r"\{(\w+)\}", lambda m: str(ids[m.group(1)]), path)
@@ -220,7 +247,7 @@ def test_api_never_crosses_brokers(bworld, who):
             body["broker_id"] = w.b.pk
         if "item_id" in body:
             body["item_id"] = w.item_b.pk
-        if path.endswith(("/evidence", "/retest")) and method == "post":
+        if path.endswith(("/evidence", "/retest", "/answers")) and method == "post":
             resp = client.post(url, {"file": SimpleUploadedFile("x.txt", b"hello")})
         elif method == "get":
             resp = client.get(url)

@@ -1,11 +1,25 @@
-"""Applicability: broker profile, tiers, ROC dates, the applicability engine and the inspection calendar."""
+"""Applicability: broker profile, tiers, the applicability engine and the inspection calendar."""
 
-from .dates import DateParseError, dual, parse_date, to_roc
-from .engine import Applicability, ApplicabilityError, DutyView, Entry, evaluate, tier_for_capital
-from .profile import BrokerProfile, ProfileError, load_profile, parse_capital, profile_from_mapping
+from .engine import (
+    Applicability,
+    ApplicabilityError,
+    DutyView,
+    Entry,
+    evaluate,
+    profile_tier,
+    tier_for_capital,
+)
+from .profile import (
+    BrokerProfile,
+    ProfileError,
+    ProfileHistory,
+    load_profile,
+    parse_capital,
+    profile_from_mapping,
+)
 
 __all__ = [
-    "Applicability", "ApplicabilityError", "BrokerProfile", "DateParseError", "DutyView", "Entry",
-    "ProfileError", "dual", "evaluate", "load_profile", "parse_capital", "parse_date",
-    "profile_from_mapping", "tier_for_capital", "to_roc",
+    "Applicability", "ApplicabilityError", "BrokerProfile", "DutyView", "Entry",
+    "ProfileError", "evaluate", "load_profile", "parse_capital",
+    "ProfileHistory", "profile_from_mapping", "profile_tier", "tier_for_capital",
 ]

@@ -7,10 +7,11 @@ from dataclasses import dataclass, field
 
 from ccinspect.catalog import Catalog, Requirement, load_catalog
 from ccinspect.catalog.models import CADENCE_MONTHS, CADENCE_ZH, Cadence, RecurringDuty
+from ccinspect.core.dates import dual, months_after, period_start, to_roc
+from ccinspect.core.ids import OccurrenceId
 
-from .dates import add_months, dual, end_of_month, months_after, to_roc
 from .engine import Applicability, Evaluator
-from .profile import BrokerProfile
+from .profile import BrokerProfile, ProfileHistory
 
 
 @dataclass(frozen=True)
@@ -50,15 +51,18 @@ def _periods(cadence: Cadence, start: dt.date, end: dt.date):
 
 
 class CalendarBuilder:
-    def __init__(self, profile: BrokerProfile, catalog: Catalog | None = None):
+    def __init__(self, profile: BrokerProfile | ProfileHistory, catalog: Catalog | None = None):
         self.cat = catalog or load_catalog()
-        self.profile = profile
+        # Each date is judged by the profile version in force on it (ProfileHistory's transition rule); the
+        # recurring duties' last dates and the fiscal year come from the latest version.
+        self.history = profile if isinstance(profile, ProfileHistory) else ProfileHistory.single(profile)
+        self.profile = self.history.latest
         self._evaluators: dict[dt.date, Evaluator] = {}
         self._cache: dict[dt.date, Applicability] = {}
 
     def evaluator(self, on: dt.date) -> Evaluator:
         if on not in self._evaluators:
-            self._evaluators[on] = Evaluator(self.profile, on, self.cat)
+            self._evaluators[on] = Evaluator(self.history.at(on), on, self.cat)
         return self._evaluators[on]
 
     def applicability(self, on: dt.date) -> Applicability:
@@ -86,11 +90,10 @@ class CalendarBuilder:
                 for unit in self._units(res):
                     if unit.cadence != cadence or unit.ref_id not in ids:
                         continue
-                    label = {Cadence.monthly: f"{p_end.year}-{p_end.month:02d}",
-                             Cadence.semiannual: f"{p_end.year}H{1 if p_end.month <= 6 else 2}",
-                             Cadence.annual: f"{p_end.year}"}[cadence]
+                    occ_id = OccurrenceId.inspection(unit.ref_id, cadence.value, p_end)
+                    label = occ_id.period
                     out.append(Occurrence(
-                        due=p_end, kind="inspection", id=f"inspection:{unit.ref_id}:{label}",
+                        due=p_end, kind="inspection", id=str(occ_id),
                         title=f"{unit.title or unit.text}（{unit.ref_id}）{CADENCE_ZH[cadence]} {label}",
                         title_en=f"{unit.title_en or unit.text_en} ({unit.ref_id}) {cadence.value} inspection {label}",
                         ref_ids=(unit.ref_id,), period_start=p_start, period_end=p_end,
@@ -117,20 +120,22 @@ class CalendarBuilder:
 
     def duties(self, start: dt.date, end: dt.date) -> list[Occurrence]:
         out = []
-        tier = self.applicability(end).tier
+        # The tiers in force somewhere in [start, end]; with one version, the one tier of the range.
+        starts = [start] + [d for d, _ in self.history.versions if start < d <= end]
+        tiers = {self.applicability(d).tier for d in starts}
         for duty in self.cat.recurring.duties:
-            months = self._interval(duty, tier)
-            if not months:
-                continue
-            for due, p_start in self._dues(duty, months, start, end):
-                if not self._applies(duty, due):
-                    continue
-                out.append(Occurrence(
-                    due=due, kind="duty", id=f"duty:{duty.id}:{due.isoformat()}",
-                    title=duty.name, title_en=duty.name_en, ref_ids=tuple(duty.ref_ids),
-                    period_start=p_start, period_end=due, basis=duty.basis, basis_en=duty.basis_en,
-                    assumed=duty.assumed, extra={"every_months": months},
-                ))
+            intervals = {t: self._interval(duty, t) for t in tiers}
+            for months in sorted({m for m in intervals.values() if m}):
+                for due, p_start in self._dues(duty, months, start, end):
+                    # a tier-dependent interval: the due date's tier decides which interval it follows
+                    if intervals[self.applicability(due).tier] != months or not self._applies(duty, due):
+                        continue
+                    out.append(Occurrence(
+                        due=due, kind="duty", id=str(OccurrenceId.duty(duty.id, due)),
+                        title=duty.name, title_en=duty.name_en, ref_ids=tuple(duty.ref_ids),
+                        period_start=p_start, period_end=due, basis=duty.basis, basis_en=duty.basis_en,
+                        assumed=duty.assumed, extra={"every_months": months},
+                    ))
         return out
 
     def _dues(self, duty: RecurringDuty, months: int, start: dt.date, end: dt.date):
@@ -140,16 +145,16 @@ class CalendarBuilder:
                 fye = self.profile.fiscal_year_end_date(year)
                 due = months_after(fye, duty.due_months_after)
                 if start <= due <= end:
-                    yield due, add_months(fye, -12) + dt.timedelta(days=1)
+                    yield due, period_start(fye, 12)
             return
         if last is not None:
             # Counted from when the broker last did it: the next one is due `months` later.
-            due = add_months(last, months)
+            due = months_after(last, months)
             while due < start:
-                due = add_months(due, months)
+                due = months_after(due, months)
             while due <= end:
-                yield due, add_months(due, -months) + dt.timedelta(days=1)
-                due = add_months(due, months)
+                yield due, period_start(due, months)
+                due = months_after(due, months)
             return
         if 12 % months == 0:
             for p_start, p_end in _periods_months(months, start, end):
@@ -170,13 +175,13 @@ def _periods_months(months: int, start: dt.date, end: dt.date):
     """Calendar-aligned periods of `months` (a divisor of 12) whose last day falls in [start, end]."""
     d = dt.date(start.year, 1, 1)
     while d <= end:
-        p_end = end_of_month(add_months(d, months - 1))
+        p_end = months_after(d - dt.timedelta(days=1), months)
         if start <= p_end <= end:
             yield d, p_end
-        d = add_months(d, months)
+        d = p_end + dt.timedelta(days=1)
 
 
-def build_calendar(profile: BrokerProfile, start: dt.date, end: dt.date,
+def build_calendar(profile: BrokerProfile | ProfileHistory, start: dt.date, end: dt.date,
                    catalog: Catalog | None = None) -> list[Occurrence]:
     if end < start:
         raise ValueError(f"--to {end} is before --from {start}")

@@ -11,13 +11,14 @@ from dataclasses import dataclass, field
 
 from ccinspect.catalog import Catalog, FrameworkVersion, Requirement, load_catalog
 from ccinspect.catalog.models import TierBinding, TierDuty
+from ccinspect.core.dates import dual
+from ccinspect.core.errors import InputError
 
-from .dates import dual
 from .profile import BrokerProfile
 
 
-class ApplicabilityError(ValueError):
-    pass
+class ApplicabilityError(InputError):
+    """The profile and the catalog give no answer (a capital in no tier, a date out of range)."""
 
 
 def tier_for_capital(capital: int, catalog: Catalog | None = None) -> int:
@@ -29,6 +30,11 @@ def tier_for_capital(capital: int, catalog: Catalog | None = None) -> int:
         if lo <= capital < hi:
             return t.tier
     raise ApplicabilityError(f"capital {capital} falls in no tier of the tier schedule")
+
+
+def profile_tier(profile: BrokerProfile, catalog: Catalog | None = None) -> int:
+    """The broker's tier: its override (with a reason, see BrokerProfile) or else the tier of its capital."""
+    return profile.tier_override or tier_for_capital(profile.capital, catalog)
 
 
 @dataclass(frozen=True)
@@ -166,7 +172,7 @@ class Evaluator:
         self.cat = catalog or load_catalog()
         self.profile = profile
         self.as_of = as_of
-        self.tier = tier_for_capital(profile.capital, self.cat)
+        self.tier = profile_tier(profile, self.cat)
         sources = sorted(s.id for s in self.cat.tier_schedule.sources)
         if tier_source is not None and tier_source not in sources:
             raise ApplicabilityError(f"--tier-source: {tier_source!r} is not a tier source; expected one of "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -10,6 +11,8 @@ from pathlib import Path
 
 import yaml
 from pydantic import ValidationError
+
+from ccinspect.core.errors import InputError, place_of
 
 from .models import (
     AddOp,
@@ -29,10 +32,35 @@ from .models import (
 )
 
 DATA_DIR = Path(str(resources.files("ccinspect.catalog") / "data"))
+# The TWSE documents the data is checked against (plain-text extractions; provenance in sources/README.md).
+SOURCES_DIR = Path(str(resources.files("ccinspect.catalog") / "sources"))
 
 
-class CatalogError(ValueError):
+def sources_dir() -> Path:
+    """The source documents: CCINSPECT_SEEDS when set (another copy to check against), else the bundled ones."""
+    env = os.environ.get("CCINSPECT_SEEDS")
+    path = Path(env) if env else SOURCES_DIR
+    if not path.is_dir():
+        raise CatalogError(f"CCINSPECT_SEEDS={env}: not a directory (unset it to use the bundled {SOURCES_DIR})")
+    return path
+
+
+def source_path(prefix: str) -> Path:
+    """The one source document whose name starts with `prefix_` (e.g. "002")."""
+    found = sorted(sources_dir().glob(f"{prefix}_*.txt"))
+    if len(found) != 1:
+        raise CatalogError(f"{sources_dir()}: expected exactly one {prefix}_*.txt, found {len(found)}")
+    return found[0]
+
+
+class CatalogError(InputError):
     """A data file is malformed; the message names the file and the field."""
+
+    def __init__(self, message, **where):
+        # older messages say where in their text ("path: line 3: ..."); the place is still carried as fields
+        if isinstance(message, str) and not where:
+            where = {"located": True, **place_of(message)}
+        super().__init__(message, **where)
 
 
 def _read_yaml(path: Path):

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from ccinspect.core.ids import RequirementId
 
 
 class Strict(BaseModel):
@@ -49,9 +50,6 @@ class Milestone(Strict):
     duty: str | None = None  # tier duty id that says which tiers this step binds
 
 
-REF_ID_RE = re.compile(r"^CC-\d{5}(\.[0-9a-z一二三四五六七八九十]+)*$")
-
-
 class Node(Strict):
     ref_id: str
     label: str = ""
@@ -73,7 +71,7 @@ class Node(Strict):
     @field_validator("ref_id")
     @classmethod
     def _ref_id_shape(cls, v: str) -> str:
-        if not REF_ID_RE.match(v):
+        if not RequirementId.valid(v):
             raise ValueError(f"ref_id {v!r} does not look like CC-NNNNN[.label…]")
         return v
 

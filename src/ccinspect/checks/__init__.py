@@ -1,6 +1,7 @@
 """Automated evidence checks: analyzers over a broker's artifacts, tied to the requirements they serve."""
 
-from .model import Check, EvidenceError, Fact, RequirementResult, Status
+from ccinspect.core.results import Check, EvidenceError, Fact, RequirementResult, Status
+
 from .rules import RuleTable, load_rules
 from .runner import REPORT_FORMAT, Inspection, inspect, registry
 

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import re
-
-from .model import Check, EvidenceError, Fact
+from ccinspect.core.results import Check, EvidenceError, Fact, alert_facts
 
 
-def _evidence_error(ctx, message: str, fallback: str) -> EvidenceError:
-    # The engine's InputError reads "path: line N: message"; keep file and line when it does.
-    m = re.match(r"^(?P<file>[^:]+): line (?P<line>\d+): (?P<msg>.*)$", message)
-    if m:
-        return EvidenceError(ctx.rel_str(m["file"]), int(m["line"]), "(login log)", m["msg"])
-    f, _, rest = message.partition(": ")
-    return EvidenceError(ctx.rel_str(f) if rest else fallback, 0, "(login log)", rest or message)
+def _evidence_error(ctx, exc, fallback: str) -> EvidenceError:
+    # The engine's InputError carries its file and line; its text repeats them ahead of the message.
+    text = str(exc)
+    if not exc.file:
+        return EvidenceError(fallback, 0, "(login log)", text)
+    msg = text.removeprefix(f"{exc.file}: ").removeprefix(f"line {exc.line}: " if exc.line else "")
+    return EvidenceError(ctx.rel_str(exc.file), exc.line or 0, "(login log)", msg)
 
 
 def analyze(ctx) -> list[Check]:
@@ -27,20 +25,14 @@ def analyze(ctx) -> list[Check]:
     try:
         run = scan_files([str(x) for x in logs], roster, allow=allow, hash_inputs=False)
     except InputError as exc:
-        raise _evidence_error(ctx, str(exc), ctx.rel(logs[0])) from None
+        raise _evidence_error(ctx, exc, ctx.rel(logs[0])) from None
     res = run.result
     events = res.summary.get("events", 0)
     if res.problems.count and res.problems.count >= events:
         first = res.problems.samples[0]
         raise EvidenceError(ctx.rel_str(first.file), int(first.line) if str(first.line).isdigit() else 0,
                             first.field, f"no readable login event ({first.message})")
-    facts = []
-    for a in sorted(res.alerts, key=lambda a: (a.severity, a.kind))[: int(p["max_alert_facts"])]:
-        accts = ", ".join(a.accounts[:5]) + (" …" if len(a.accounts) > 5 else "")
-        ips = ", ".join(a.ips[:5]) + (" …" if len(a.ips) > 5 else "")
-        facts.append(Fact(f"{a.severity} {a.kind}: accounts {accts or '-'} from {ips or '-'} "
-                          f"({a.first} – {a.last}) {a.detail}".strip(), subject=a.kind,
-                          date=(a.first or "")[:10] or None))
+    facts = alert_facts((a.as_dict() for a in res.alerts), limit=int(p["max_alert_facts"]))
     for pr in res.problems.samples[:10]:
         facts.append(Fact(f"malformed line skipped: {pr.field}: {pr.message}", file=ctx.rel_str(pr.file),
                           line=int(pr.line) if str(pr.line).isdigit() else None))

@@ -9,6 +9,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from ccinspect.core.ids import ref_key
+
 RULES_FILE = Path(__file__).with_name("rules.yaml")
 
 
@@ -52,17 +54,13 @@ class RuleTable(BaseModel):
                 continue
             for r in a.rules.values():
                 out.update(r.ref_ids)
-        return sorted(out, key=_ref_key)
+        return sorted(out, key=ref_key)
 
     def rules_for(self, ref_id: str, include_live: bool = False) -> list[tuple[str, str, RuleSpec]]:
         return [
             (aid, rid, r) for aid, a in self.analyzers.items() if include_live or not a.live
             for rid, r in a.rules.items() if ref_id in r.ref_ids
         ]
-
-
-def _ref_key(ref: str) -> tuple:
-    return tuple(int(p) if p.isdigit() else p for p in ref.replace("CC-", "").split("."))
 
 
 def load_rules(path: Path | None = None) -> RuleTable:

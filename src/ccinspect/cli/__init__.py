@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from . import applicability as _applicability
+from . import brokers as _brokers
 from . import catalog as _catalog
 from . import continuity as _continuity
 from . import demo as _demo
@@ -21,6 +22,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(_catalog.app, name="catalog")
+app.add_typer(_brokers.app, name="broker")
 app.add_typer(_continuity.app, name="continuity")
 app.add_typer(_logins.app, name="logins")
 _applicability.register(app)

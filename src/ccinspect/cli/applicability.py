@@ -34,7 +34,7 @@ def _profile(profile: Path | None, overrides: dict):
 
 
 def _date(value: str | None, field: str) -> dt.date:
-    from ccinspect.applicability import DateParseError, parse_date
+    from ccinspect.core.dates import DateParseError, parse_date
 
     try:
         return parse_date(value, field=field) if value else dt.date.today()
@@ -70,8 +70,9 @@ def register(app: typer.Typer) -> None:
         fmt: Fmt = typer.Option(Fmt.table, "--format"),
     ) -> None:
         """Which requirements bind this broker on a date, which are coming, and its tier duties."""
-        from ccinspect.applicability import dual, evaluate
+        from ccinspect.applicability import evaluate
         from ccinspect.applicability.engine import ApplicabilityError
+        from ccinspect.core.dates import dual
 
         prof = _profile(profile, {
             "capital": capital, "name": name, "internet_orders": internet_orders,
@@ -132,9 +133,9 @@ def register(app: typer.Typer) -> None:
         fmt: CalFmt = typer.Option(CalFmt.table, "--format"),
     ) -> None:
         """Every inspection and dated duty in a date range, with due dates and the ref_ids each serves."""
-        from ccinspect.applicability import dual
         from ccinspect.applicability.calendar import build_calendar, to_ics
         from ccinspect.applicability.engine import ApplicabilityError
+        from ccinspect.core.dates import dual
 
         prof = _profile(profile, {"capital": capital, "internet_orders": internet_orders})
         start, end = _date(from_, "--from"), _date(to, "--to")

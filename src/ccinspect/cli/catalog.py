@@ -73,7 +73,7 @@ def show(
     fmt: Fmt = typer.Option(Fmt.table, "--format"),
 ) -> None:
     """One requirement: both languages, cadence, applicability, dates, tier duties, focus points, history."""
-    from ccinspect.applicability.dates import dual
+    from ccinspect.core.dates import dual
 
     cat = _cat()
     try:
@@ -188,9 +188,9 @@ def export(
     as_of: str = typer.Option(None, "--as-of", help="OSCAL tier profiles: date (default today)"),
 ) -> None:
     """Export requirements as JSON, CSV, XLSX, or OSCAL catalogs with a profile per tier."""
-    from ccinspect.applicability.dates import DateParseError, parse_date
     from ccinspect.applicability.oscal import write_oscal
     from ccinspect.catalog.export import select_versions, to_csv, to_json, to_xlsx
+    from ccinspect.core.dates import DateParseError, parse_date
 
     cat = _cat()
     try:

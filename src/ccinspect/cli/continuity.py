@@ -62,8 +62,9 @@ def status(
     fail_on_gaps: bool = typer.Option(False, "--fail-on-gaps", help="exit 1 when there is a gap now"),
 ) -> None:
     """Every gap of the register with the CC-20000 clause it breaks (both versions where the amendment changed it)."""
-    from ccinspect.applicability import DateParseError, ProfileError, load_profile, parse_date
+    from ccinspect.applicability import ProfileError, load_profile
     from ccinspect.continuity import evaluate
+    from ccinspect.core.dates import DateParseError, parse_date
 
     if db == (data is not None):
         fail("give either --data DIR or --db --broker NAME|ID")
@@ -95,7 +96,7 @@ def status(
 
 
 def _print_status(st, en: bool) -> None:
-    from ccinspect.applicability import dual
+    from ccinspect.core.dates import dual
 
     console.rule(f"[bold]{st.broker}[/] — tier {st.tier} — as of {dual(st.as_of)} — internal-control "
                  f"{st.framework_version}")

@@ -15,10 +15,11 @@ def register(app: typer.Typer) -> None:
     @app.command("demo")
     def demo(as_of: str = typer.Option(None, "--as-of", help="date for the tour (default today)")) -> None:
         """A tour of the catalog and applicability: what binds a tier-1 and a tier-4 internet broker."""
-        from ccinspect.applicability import dual, evaluate, parse_date, profile_from_mapping
+        from ccinspect.applicability import evaluate, profile_from_mapping
         from ccinspect.applicability.calendar import build_calendar
         from ccinspect.catalog import load_catalog
         from ccinspect.catalog.diff import diff_versions
+        from ccinspect.core.dates import dual, parse_date
 
         cat = load_catalog()
         day = parse_date(as_of) if as_of else dt.date.today()

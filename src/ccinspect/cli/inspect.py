@@ -14,7 +14,7 @@ class Format(StrEnum):
     json = "json"
 
 
-STYLE = {"pass": "green", "fail": "bold red", "manual": "yellow", "error": "bold magenta"}
+STYLE = {"pass": "green", "fail": "bold red", "manual": "yellow", "error": "bold magenta", "partial": "magenta"}
 
 
 def register(app: typer.Typer) -> None:
@@ -30,8 +30,9 @@ def register(app: typer.Typer) -> None:
         strict: bool = typer.Option(False, "--strict", help="Exit 1 when any requirement fails or errors."),
     ) -> None:
         """Weigh the evidence: pass / fail (with facts) / manual / error for every applicable requirement."""
-        from ccinspect.applicability import DateParseError, ProfileError, load_profile, parse_date
+        from ccinspect.applicability import ProfileError, load_profile
         from ccinspect.checks import inspect
+        from ccinspect.core.dates import DateParseError, parse_date
 
         try:
             prof = load_profile(profile)
@@ -58,12 +59,20 @@ def register(app: typer.Typer) -> None:
             _table(data, shown)
         if out:
             typer.echo(f"wrote {out / 'inspection.json'} and {out / 'inspection.md'}", err=True)
+        from ccinspect.core.exitcodes import ExitCode
+
+        codes = [ExitCode.OK]
+        if strict and (data["counts"]["fail"] or data["counts"]["error"] or data["counts"]["partial"]):
+            codes.append(ExitCode.FINDINGS)
+        if data.get("unreadable") or data["counts"]["error"]:
+            codes.append(ExitCode.PARTIAL)  # some evidence was lost: never exit 0
         if empty:  # valid, but nothing was inspected: said, and not exit 0
             typer.echo(f"warning: --evidence: folder {evidence} holds no files; no check could run, every "
                        "requirement is left to the inspector (exit 3)", err=True)
-            raise typer.Exit(3)
-        if strict and (data["counts"]["fail"] or data["counts"]["error"]):
-            raise typer.Exit(1)
+            codes.append(ExitCode.PARTIAL)
+        code = ExitCode.worst(*codes)
+        if code:
+            raise typer.Exit(int(code))
 
 
 def write_outputs(out: Path, data: dict) -> None:
@@ -79,7 +88,7 @@ def write_outputs(out: Path, data: dict) -> None:
     record = {"tool": "ccinspect inspect", "version": __version__, "as_of": data.get("as_of"),
               "outputs": {k: {"file": name, "sha256": hashlib.sha256(body).hexdigest()}
                           for k, (name, body) in files.items()}}
-    with atomic_dir(out) as tmp:
+    with atomic_dir(out, keep_others=True) as tmp:
         for name, body in files.values():
             (tmp / name).write_bytes(body)
         (tmp / "run.json").write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")
@@ -110,6 +119,11 @@ def _table(data: dict, shown: set[str] | None) -> None:
                     lines.append(f"  • … {len(ch['facts']) - 8} more (see --format json)")
         t.add_row(r["ref_id"], f"[{STYLE[r['status']]}]{r['status']}[/]", "\n".join(lines))
     console.print(t)
+    for e in data.get("unreadable", []):
+        where = f"{e.get('file', '')}:{e.get('line') or 0} field {e.get('field', '')!r}: "
+        console.print("[bold magenta]unreadable evidence:[/] " + escape(where + e["message"]))
+    for f in data.get("not_used", []):
+        console.print("[yellow]not used:[/] " + escape(f) + " (no analyzer reads this file)")
     bad = [a for a in data["analyzers"] if a["status"] == "error"]
     for a in bad:
         e = a["error"]

@@ -107,6 +107,9 @@ def seed_demo() -> None:
     console.print(f"demo market: {market['brokers']} brokers, {market['inspections']} inspections and "
                   f"{market['findings']} findings created for {', '.join(market['periods'])}; "
                   f"{seed_incidents()} incidents")
+    from ccinspect.web.oversight.demo import seed_oversight
+
+    console.print(f"regulator inspections: {seed_oversight()['engagements']} engagements created")
     console.print("\n[bold]Demo users[/] (sign in at http://127.0.0.1:8000/):")
     for username, org, role, _family, _given, _title, password in out["users"]:
         mfa = " + TOTP" if username in DEMO_TOTP else ""
@@ -119,6 +122,19 @@ def seed_demo() -> None:
         console.print(f"  {username:15} secret {secret}   (code now: {totp_now(secret)})", highlight=False)
     console.print("Other users may turn MFA on under 'Two-factor'. Three wrong passwords lock an account "
                   "for 30 minutes (CCINSPECT_LOCKOUT_MINUTES).")
+
+
+@web_app.command("oversight-remind")
+def oversight_remind() -> None:
+    """Today's reminders of the regulator's evidence requests: due within 3 days, or overdue (run daily)."""
+    _django()
+    from ccinspect.web.oversight.services import send_reminders
+
+    sent = send_reminders()
+    for r in sent:
+        console.print(f"E-{r.engagement_id} {r.engagement.organisation}: {r.get_kind_display()} "
+                      f"{len(r.ref_ids)} item(s)", highlight=False)
+    console.print(f"{len(sent)} reminder(s)")
 
 
 @web_app.command("totp")
@@ -205,6 +221,8 @@ def _results_payload(path: Path):
         if run is not None and isinstance(data, dict):
             data["inputs"] = run.get("inputs", [])
             data["review_ref_ids"] = run.get("review_ref_ids", [])
+            if run.get("finished"):  # when the logins were detected: a "not me" case carries it over
+                data.setdefault("detected_at", run["finished"])
     except (ValueError, OSError) as exc:
         fail(f"{path}: {exc}")
     return data
@@ -230,6 +248,46 @@ def create_user(
     except ValueError as exc:
         fail(str(exc))
     console.print(f"{u.username}: initial password {pw}", highlight=False)
+
+
+@web_app.command("worker")
+def worker(
+    batch: bool = typer.Option(False, "--batch", help="run what is due, then exit"),
+    interval: float = typer.Option(1.0, "--interval", help="seconds between polls of the queue"),
+) -> None:
+    """The background worker (django-tasks' db_worker): sends customer notifications, retries, follow-ups."""
+    _django()
+    args = ["db_worker", "--interval", str(interval), "--no-reload"]
+    if batch:
+        args += ["--batch", "--no-startup-delay"]
+    _manage(*args)
+
+
+@web_app.command("confirm-page")
+def confirm_page(
+    host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Option(8010, "--port"),
+    workers: int = typer.Option(2, "--workers"),
+) -> None:
+    """The hosted confirmation page for customers: its own process, serving nothing else (rate limited)."""
+    _django()
+    _manage("collectstatic", "--noinput", "-v", "0")
+    gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or shutil.which("gunicorn")
+    if not gunicorn:
+        fail("gunicorn is not installed")
+    console.print(f"confirmation page at http://{host}:{port}/", highlight=False)
+    env = dict(os.environ, DJANGO_SETTINGS_MODULE="ccinspect.web.settings")
+    sys.stdout.flush()
+    os.execve(gunicorn, [gunicorn, "ccinspect.web.notification.confirm_wsgi:application", "--bind",
+                         f"{host}:{port}", "--workers", str(workers), "--access-logfile", "-"], env)
+
+
+@web_app.command("notify-follow-up")
+def notify_follow_up() -> None:
+    """Queue the follow-ups of unanswered notifications that are due (for a periodic job; the worker sends)."""
+    _django()
+    from ccinspect.web.notification.services import follow_up_due
+
+    emit_json({"queued": follow_up_due()})
 
 
 def register(app: typer.Typer) -> None:

@@ -11,11 +11,11 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from dateutil.relativedelta import relativedelta
-
-from ccinspect.applicability import BrokerProfile, dual, tier_for_capital
+from ccinspect.applicability import BrokerProfile, profile_tier
 from ccinspect.applicability.engine import duty_view
 from ccinspect.catalog import Catalog, load_catalog
+from ccinspect.core.dates import dual, months_after
+from ccinspect.core.results import Check, gap_check
 
 from .model import (
     MOMENT_TEXT,
@@ -55,6 +55,14 @@ class Gap:
             "due": self.due.isoformat() if self.due else None, "assumed": self.assumed,
             "clauses": [c.to_dict() for c in self.clauses], "mechanism": list(self.mechanism),
         }
+
+    def to_check(self, lang: str = "en") -> Check:
+        """The gap in the shape every engine returns (core.results): a failed check on the mechanism's
+        requirements (else the clauses'), the record at fault as the evidence reference."""
+        refs = list(self.mechanism) or list(dict.fromkeys(c.ref_id for c in self.clauses))
+        return gap_check(rule=self.rule, ref_ids=refs, message=self.message if lang.startswith("zh") else
+                         self.message_en, system=self.system, record=self.record,
+                         due=self.due.isoformat() if self.due else None)
 
 
 @dataclass
@@ -113,10 +121,6 @@ class Status:
         }
 
 
-def months_after(d: dt.date, months: int) -> dt.date:
-    return d + relativedelta(months=months)
-
-
 def _m(x: float | None) -> str:
     return "—" if x is None else f"{x:g} min"
 
@@ -124,7 +128,7 @@ def _m(x: float | None) -> str:
 class _Run:
     def __init__(self, reg: Register, profile: BrokerProfile, as_of: dt.date, rules: RuleSet, cat: Catalog):
         self.reg, self.profile, self.as_of, self.rules, self.cat = reg, profile, as_of, rules, cat
-        self.tier = tier_for_capital(profile.capital, cat)
+        self.tier = profile_tier(profile, cat)
         self.gaps: list[Gap] = []
         self.upcoming: list[Gap] = []
         self.due: list[DueItem] = []

@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from ccinspect.applicability import DateParseError, parse_date
+from ccinspect.core.dates import DateParseError, parse_date
 
 
 class Record(BaseModel):

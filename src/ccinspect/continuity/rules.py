@@ -13,13 +13,20 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ccinspect.catalog import Catalog, load_catalog
 from ccinspect.catalog.diff import diff_versions
+from ccinspect.core.errors import InputError, place_of
 
 FRAMEWORK = "internal-control"
 RULES_PATH = Path(str(resources.files("ccinspect.continuity") / "rules.yaml"))
 
 
-class RulesError(ValueError):
+class RulesError(InputError):
     """rules.yaml is malformed or names a clause the catalog lacks; the message says which rule."""
+
+    def __init__(self, message, **where):
+        # older messages say where in their text ("path: line 3: ..."); the place is still carried as fields
+        if isinstance(message, str) and not where:
+            where = {"located": True, **place_of(message)}
+        super().__init__(message, **where)
 
 
 class Rule(BaseModel):

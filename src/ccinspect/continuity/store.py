@@ -23,6 +23,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from pydantic import ValidationError
 
+from ccinspect.core.errors import InputError
+
 from .. import safezip
 from ..core.safe_cells import text_cells
 from .model import KINDS, Register, reference_problems
@@ -55,10 +57,15 @@ class Problem:
                 "message": self.message}
 
 
-class RegisterError(ValueError):
+class RegisterError(InputError):
+    """Every problem of a register import; the first one's place is carried as fields."""
+
     def __init__(self, problems: list[Problem]):
         self.problems = problems
-        super().__init__("\n".join(str(p) for p in problems))
+        first = problems[0] if problems else None
+        where = {"file": first.source, "record": f"{first.sheet} {first.row}" if first.sheet and first.row else
+                 (first.sheet or None), "field": first.column} if first else {}
+        super().__init__("\n".join(str(p) for p in problems), located=True, **where)
 
 
 def _fields(kind: str) -> list[str]:

@@ -1,1 +1,4 @@
-"""The shared kernel: what every bounded context uses (atomic writes, exit codes)."""
+"""The shared kernel: dates, identifiers, results, errors, text files, atomic writes, settings, exit codes.
+
+Everything else in ccinspect may import from here; nothing here imports the rest of ccinspect.
+"""

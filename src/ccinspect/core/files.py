@@ -1,93 +1,78 @@
-"""Atomic writes: a file or a folder is written under a temporary sibling name and renamed into place, so a
-reader (or a crash) sees the old content or the new, never a mix or a half-written file."""
+"""Write outputs so that a reader sees the old version or the new one, never half of either.
+
+Files: written to a temporary sibling, flushed to disk, then renamed over the target. Folders: built in a
+temporary sibling and swapped with the target in one step (Linux renameat2 RENAME_EXCHANGE), falling back
+to two renames where the kernel lacks it (then `recover_dir` puts the old folder back after a crash).
+"""
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
 import ctypes.util
-import errno
 import os
 import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-_RENAME_EXCHANGE = 2  # linux/fs.h
 _AT_FDCWD = -100
+_RENAME_EXCHANGE = 2
 
 
-def _fsync_dir(path: Path) -> None:
+def _fsync_dir(d: Path) -> None:
     with contextlib.suppress(OSError):
-        fd = os.open(path, os.O_RDONLY)
+        fd = os.open(d, os.O_RDONLY)
         try:
             os.fsync(fd)
         finally:
             os.close(fd)
 
 
-def atomic_write_bytes(path: str | os.PathLike, data: bytes, *, mode: int | None = None) -> Path:
-    """Write `data` to `path` through a temporary file in the same folder, fsynced, then renamed over it."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
+def atomic_write_bytes(path: str | Path, data: bytes, *, mode: int | None = None) -> Path:
+    p = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, mode if mode is not None else 0o666 & ~_umask())
-        os.replace(tmp, path)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        if mode is not None:
+            os.chmod(tmp, mode)
+        os.replace(tmp, p)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
         raise
-    _fsync_dir(path.parent)
-    return path
+    _fsync_dir(p.parent)
+    return p
 
 
-def atomic_write_text(path: str | os.PathLike, text: str, encoding: str = "utf-8") -> Path:
-    return atomic_write_bytes(path, text.encode(encoding))
+def atomic_write_text(path: str | Path, text: str, *, encoding: str = "utf-8", mode: int | None = None) -> Path:
+    return atomic_write_bytes(path, text.encode(encoding), mode=mode)
 
 
 @contextlib.contextmanager
-def atomic_file(path: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary sibling path to write (by any means, e.g. a library that wants a file name); on
-    success it is fsynced and renamed over `path`, on failure removed."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
+def atomic_file(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary sibling path to write by any means (a library that wants a file name: openpyxl,
+    tarfile); on success it is flushed to disk and renamed over `path`, on error removed."""
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
     os.close(fd)
     try:
         yield Path(tmp)
-        with open(tmp, "rb+") as fh:
+        with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 would otherwise become the output's mode
+        os.replace(tmp, p)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
         raise
-    _fsync_dir(path.parent)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def _exchange(a: Path, b: Path) -> bool:
-    """Swap two paths in one step (Linux renameat2 RENAME_EXCHANGE); False where the system cannot."""
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        fn = libc.renameat2
-    except (OSError, AttributeError):
-        return False
-    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
-    if fn(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
-        return True
-    if ctypes.get_errno() in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP):
-        return False
-    raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()), str(b))
+    _fsync_dir(p.parent)
 
 
 def _link(src, dst) -> None:
@@ -97,46 +82,66 @@ def _link(src, dst) -> None:
         shutil.copy2(src, dst, follow_symlinks=False)
 
 
-def _sync_tree(root: Path) -> None:
-    for dirpath, _dirs, files in os.walk(root):
-        for name in files:
-            with contextlib.suppress(OSError), open(Path(dirpath) / name, "rb") as fh:
-                os.fsync(fh.fileno())
-        _fsync_dir(Path(dirpath))
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one step; False where the system cannot."""
+    libc_name = ctypes.util.find_library("c")
+    if not libc_name:
+        return False
+    libc = ctypes.CDLL(libc_name, use_errno=True)
+    fn = getattr(libc, "renameat2", None)
+    if fn is None:
+        return False
+    rc = fn(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
+    return rc == 0
+
+
+def recover_dir(path: str | Path) -> None:
+    """After a crash between the fallback's two renames: put the previous folder back."""
+    p = Path(path)
+    if p.exists():
+        return
+    olds = sorted(p.parent.glob(f".{p.name}.old-*"), key=lambda q: q.stat().st_mtime)
+    if olds:
+        os.rename(olds[-1], p)
 
 
 @contextlib.contextmanager
-def atomic_dir(path: str | os.PathLike, *, keep_others: bool = True) -> Iterator[Path]:
-    """Yield a temporary sibling folder to fill; on success it takes the place of `path` in one rename (an
-    existing folder is swapped out with renameat2's exchange, then removed); on failure it is removed and
-    `path` is as it was. Entries of the old folder the new one does not have (files the user keeps there) are
-    hard-linked into the new one first, unless `keep_others` is False."""
-    path = Path(path)
-    if path.exists() and not path.is_dir():
-        raise NotADirectoryError(f"{path}: exists and is not a folder")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial"))
+def atomic_dir(path: str | Path, *, keep_others: bool = False) -> Iterator[Path]:
+    """Yield a temporary folder to fill; on success it replaces `path` whole, on error it is removed. With
+    `keep_others`, entries of the old folder the new one lacks (files a user keeps beside a command's
+    outputs) are hard-linked into the new one first, so only the command's own files change."""
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    recover_dir(p)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o777 & ~umask)  # mkdtemp's 0700 would otherwise become the output's mode
     try:
         yield tmp
-        if keep_others and path.is_dir():
-            for old in path.iterdir():
-                if not (tmp / old.name).exists() and not old.name.endswith(".partial"):
+        if keep_others and p.is_dir():
+            for old in p.iterdir():
+                if not (tmp / old.name).exists():
                     if old.is_dir() and not old.is_symlink():
                         shutil.copytree(old, tmp / old.name, symlinks=True, copy_function=_link)
                     else:
                         _link(old, tmp / old.name)
-        _sync_tree(tmp)
-        os.chmod(tmp, 0o777 & ~_umask())
-        if not path.exists():
-            os.rename(tmp, path)
-        elif _exchange(tmp, path):
-            shutil.rmtree(tmp, ignore_errors=True)  # tmp now holds the old folder
-        else:  # no exchange: the old folder steps aside first; a crash between leaves it beside, not lost
-            old = path.with_name(f".{path.name}.{os.getpid()}.old")
-            os.rename(path, old)
-            os.rename(tmp, path)
-            shutil.rmtree(old, ignore_errors=True)
+        for f in tmp.rglob("*"):
+            if f.is_file():
+                with open(f, "rb") as fh:
+                    os.fsync(fh.fileno())
+        if p.exists() and not p.is_dir():
+            raise NotADirectoryError(f"{p} exists and is not a folder")
+        if not p.exists():
+            os.rename(tmp, p)
+        elif _exchange(tmp, p):
+            shutil.rmtree(tmp)  # tmp now holds the old folder
+        else:
+            old = p.parent / f".{p.name}.old-{os.getpid()}"
+            os.rename(p, old)
+            os.rename(tmp, p)
+            shutil.rmtree(old)
+        _fsync_dir(p.parent)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    _fsync_dir(path.parent)

@@ -20,6 +20,8 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
+from ccinspect.core.results import alert_order
+
 from .adapters import REQUIRED, RESULTS, InputError, Problems, Source, check_ip, open_text, parse_ts
 from .rules import RuleSet
 from .state import State
@@ -27,7 +29,6 @@ from .state import State
 TAIPEI = ZoneInfo("Asia/Taipei")
 # What an address can look like (IPv4 dotted quad or IPv6); anything else is malformed.
 IP_SHAPE = r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*"
-SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
 ATTACK_KINDS = ("brute_force", "credential_stuffing", "password_spraying", "stuffing_campaign", "non_customer")
 
 
@@ -359,7 +360,7 @@ class Engine:
         alerts += new_src
         self.on_progress("rules", 90.0)
 
-        alerts.sort(key=lambda a: (SEVERITY_ORDER[a.severity], a.first or "", a.kind))
+        alerts.sort(key=lambda a: alert_order(a.as_dict()))
         for i, a in enumerate(alerts, 1):
             a.id = f"A{i:05d}"
         notes = self._notifications(takeovers, new_src)

@@ -9,6 +9,8 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from ccinspect.core.errors import InputError, place_of
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -109,8 +111,14 @@ class RuleSet(_Strict):
         return getattr(self.rules, name)
 
 
-class RulesError(ValueError):
+class RulesError(InputError):
     """The rules file is unreadable or breaks the schema."""
+
+    def __init__(self, message, **where):
+        # older messages say where in their text ("path: line 3: ..."); the place is still carried as fields
+        if isinstance(message, str) and not where:
+            where = {"located": True, **place_of(message)}
+        super().__init__(message, **where)
 
 
 DEFAULT_RULES = "logins.yaml"

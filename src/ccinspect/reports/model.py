@@ -6,10 +6,11 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from ccinspect.applicability.dates import months_after
+from ccinspect.core.dates import months_after
+from ccinspect.core.errors import InputError
 
 
-class ReportError(ValueError):
+class ReportError(InputError):
     """The input cannot make a report; the message says why."""
 
 

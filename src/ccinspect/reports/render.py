@@ -15,7 +15,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from ccinspect.applicability.dates import roc_year
+from ccinspect.core.dates import roc_year
 from ccinspect.core.safe_cells import text_cells
 
 from .labels import KINDS, RESULTS, SEVERITY, SIGNATORIES, SIGNOFF_ROLES, STATUS, of, t

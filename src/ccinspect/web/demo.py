@@ -11,7 +11,8 @@ from django.utils import timezone
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from ccinspect.applicability.dates import end_of_month
+from ccinspect.core.dates import end_of_month
+from ccinspect.core.ids import OccurrenceId
 from ccinspect.web.accounts import audit
 from ccinspect.web.accounts.models import Organisation, Role, User
 from ccinspect.web.inspections import services as svc
@@ -21,7 +22,9 @@ DEMO_BROKER = "示範證券股份有限公司"
 OTHER_BROKER = "鄰家證券股份有限公司"
 REGULATOR = "臺灣證券交易所"
 # Demo-only TOTP secrets (base32), printed by `make run` so the demo can be signed into.
-DEMO_TOTP = {"admin": "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", "demo-admin": "KRSXG5CTMVRXEZLUKRSXG5CTMVRXEZLU"}
+DEMO_TOTP = {"admin": "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", "demo-admin": "KRSXG5CTMVRXEZLUKRSXG5CTMVRXEZLU",
+             "demo-regulator": "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ",
+             "demo-supervisor": "MFRGGZDFMZTWQ2LKMFRGGZDFMZTWQ2LK"}
 
 USERS = [
     # username, org, role, family, given, title, password
@@ -32,6 +35,7 @@ USERS = [
     ("other-officer", OTHER_BROKER, Role.SECURITY_OFFICER, "張", "淑芬", "資安人員", "Other-demo-2025!"),
     ("other-auditor", OTHER_BROKER, Role.COMPUTER_AUDITOR, "李", "國華", "稽核室主任", "OtherAudit-2025!"),
     ("demo-regulator", REGULATOR, Role.REGULATOR, "黃", "美玲", "查核人員", "Regulator-2025!"),
+    ("demo-supervisor", REGULATOR, Role.REGULATOR_SUPERVISOR, "蔡", "文雄", "查核科長", "Supervisor-2025!"),
 ]
 
 DEFICIENCIES = [
@@ -197,7 +201,7 @@ def seed(today: dt.date | None = None, *, months: int = 12) -> dict:
     created = _seed_broker(demo, users["demo-officer"], users["demo-auditor"], start, today, rng)
     last_month = (month_start - dt.timedelta(days=1)).replace(day=1)
     created += _seed_broker(other, users["other-officer"], users["other-auditor"], last_month, today, rng,
-                            only=lambda occ: occ.id.split(":")[1] in ("CC-17010", "CC-18000"), min_fail_rate=0.05)
+                            only=lambda occ: OccurrenceId.parse(occ.id).subject in ("CC-17010", "CC-18000"), min_fail_rate=0.05)
     from ccinspect.web.continuity.demo import seed as seed_continuity
 
     created += seed_continuity(demo, users["demo-officer"], today)  # examples/continuity, dated to today

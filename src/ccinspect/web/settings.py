@@ -27,6 +27,7 @@
 | CCINSPECT_LOGIN_RATE | 10/m | sign-in POSTs per client address (password and TOTP steps both count) |
 | CCINSPECT_TOKEN_RATE | 10/m | POSTs to the API token page per client address |
 | CCINSPECT_API_AUTH_FAIL_RATE | 20/m | API requests failing authentication per client address; past it every API request gets 429 |
+| CCINSPECT_CONFIRM_RATE | 10/m | requests to the hosted confirmation page per client address (`ccinspect web confirm-page`) |
 | CCINSPECT_RATELIMIT_CACHE | db | `db` (table ccinspect_ratelimit, shared by all gunicorn workers) or `locmem` (one process) |
 """
 
@@ -98,8 +99,16 @@ INSTALLED_APPS = [
     "ccinspect.web.regulator",
     "ccinspect.web.reporting",
     "ccinspect.web.continuity",
+    "ccinspect.web.oversight",
     "ccinspect.web.security",
+    "ccinspect.web.brokers",
+    "django_tasks",
+    "django_tasks_db",
+    "ccinspect.web.notification",
 ]
+
+# Background work (django-tasks with its database backend): `ccinspect web worker` runs db_worker.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
 # The header middlewares sit above WhiteNoise so that static files get the same headers as pages.
 MIDDLEWARE = [
@@ -118,6 +127,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "ccinspect.web.security.middleware.RateLimitMiddleware",
     "ccinspect.web.accounts.middleware.ActorMiddleware",
+    "ccinspect.web.accounts.middleware.DownloadAuditMiddleware",  # every attachment sent, in the audit trail
     "ccinspect.web.accounts.middleware.PolicyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -227,6 +237,9 @@ LOGIN_RATE = _rate("CCINSPECT_LOGIN_RATE", "10/m")
 TOKEN_RATE = _rate("CCINSPECT_TOKEN_RATE", "10/m")
 API_AUTH_FAIL_RATE = _rate("CCINSPECT_API_AUTH_FAIL_RATE", "20/m")
 PROXY_HOPS = _int("CCINSPECT_PROXY_HOPS", 0)
+CONFIRM_RATE = _rate("CCINSPECT_CONFIRM_RATE", "10/m")
+# customer notification records (notifications, attempts, answers, cases): CC-18000.4.c, three years
+NOTIFICATION_RETENTION_YEARS = 3
 RATELIMIT_USE_CACHE = "ratelimit"
 RATELIMIT_IP_META_KEY = "ccinspect.web.security.middleware.client_ip"
 _RL_CACHE = os.environ.get("CCINSPECT_RATELIMIT_CACHE", "db").strip().lower()
@@ -257,16 +270,18 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [WEB_DIR / "static"]
-try:
-    import plotly
-
-    STATICFILES_DIRS.append(("plotly", Path(plotly.__file__).parent / "package_data"))
-except ImportError:  # pragma: no cover - plotly is a dependency
-    pass
-WHITENOISE_USE_FINDERS = True
+# `collectstatic` (run by `ccinspect serve`, `make run` and the web tests) writes every file under a name with
+# its content's hash, and gzip-compressed beside it; whitenoise sends the compressed file to browsers that take
+# it and marks hashed names cacheable for a year (immutable): a changed file has a new name. In development
+# (CCINSPECT_DEBUG) the files are served from the source folders, unhashed, without collectstatic.
+WHITENOISE_USE_FINDERS = DEBUG
+# Source maps (Swagger UI's, ReDoc's: 5 MB) are fetched only by a developer's tools: not worth compressing.
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = ["map", "jpg", "jpeg", "png", "gif", "webp", "zip", "gz", "tgz", "bz2", "tbz",
+                                       "xz", "br", "swf", "flv", "woff", "woff2", "3gp", "3gpp", "asf", "avi", "m4v",
+                                       "mov", "mp4", "mpeg", "mpg", "webm", "wmv"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
 MEDIA_ROOT = Path(os.environ.get("CCINSPECT_MEDIA_ROOT", VAR_DIR / "evidence")).resolve()

@@ -2,11 +2,14 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from .accounts import views as acc
+from .accounts.api import router as users_api
 from .api.api import api
 from .continuity.api import router as continuity_api
 from .dashboard.views import dashboard
 from .incidents.api import router as incidents_api
 from .inspections import views as insp
+from .notification.api import router as notification_api
+from .oversight.api import router as oversight_api
 from .regulator.api import router as regulator_api
 from .reporting.api import router as reports_api
 
@@ -14,6 +17,9 @@ api.add_router("/incidents", incidents_api)
 api.add_router("/regulator", regulator_api)
 api.add_router("/reports", reports_api)
 api.add_router("/continuity", continuity_api)
+api.add_router("/oversight", oversight_api)
+api.add_router("/users", users_api)
+api.add_router("/notification", notification_api)
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="dashboard", permanent=False)),
@@ -46,5 +52,8 @@ urlpatterns = [
     path("", include("ccinspect.web.regulator.urls")),
     path("", include("ccinspect.web.reporting.urls")),
     path("", include("ccinspect.web.continuity.urls")),
+    path("", include("ccinspect.web.oversight.urls")),
+    path("", include("ccinspect.web.brokers.urls")),
+    path("", include("ccinspect.web.notification.urls")),
     path("api/", api.urls),
 ]

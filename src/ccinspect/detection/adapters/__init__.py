@@ -20,6 +20,9 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from ccinspect.core.errors import InputError as _InputError
+from ccinspect.core.errors import place_of
+
 CANONICAL = ["ts", "account", "ip", "result", "reason", "channel", "user_agent", "device_id", "country"]
 REQUIRED = ["ts", "account", "ip", "result"]
 RESULTS = ("success", "failure")
@@ -28,8 +31,14 @@ TAIPEI = ZoneInfo("Asia/Taipei")
 FORMATS = ("auto", "csv", "jsonl", "sshd", "evtx", "winxml", "wincsv", "json")
 
 
-class InputError(ValueError):
+class InputError(_InputError):
     """An input that cannot be read at all (missing file, wrong header): names file, line, field."""
+
+    def __init__(self, message, **where):
+        # older messages say where in their text ("path: line 3: ..."); the place is still carried as fields
+        if isinstance(message, str) and not where:
+            where = {"located": True, **place_of(message)}
+        super().__init__(message, **where)
 
 
 @dataclass

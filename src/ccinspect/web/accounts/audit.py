@@ -58,12 +58,16 @@ def _plain(value):
 
 
 def snapshot(instance) -> dict:
+    # AUDIT_HIDDEN (field -> placeholder): a model's fields the trail must not carry, e.g. customers'
+    # account ids, which the regulator (who reads every broker's trail) never sees
+    hidden = getattr(instance, "AUDIT_HIDDEN", {})
     out = {}
     for f in instance._meta.concrete_fields:
         if f.attname in NOISE_FIELDS:
             continue
         value = getattr(instance, f.attname)
-        out[f.attname] = "<secret>" if f.attname in SECRET_FIELDS else _plain(value)
+        out[f.attname] = ("<secret>" if f.attname in SECRET_FIELDS else hidden[f.attname] if f.attname in hidden
+                          else _plain(value))
     return out
 
 
@@ -134,7 +138,32 @@ def _post_delete(sender, instance, **kwargs):
     record("delete", instance, changes={k: [v, None] for k, v in snapshot(instance).items()})
 
 
+def _signin_event(action: str, username: str, request, **extra) -> None:
+    """A failed sign-in or a lockout, under the user it names (its broker sees it) when that user exists."""
+    from .models import User
+
+    username = str(username or "")[:150]
+    user = User.objects.filter(username=username).first() if username else None
+    ip = getattr(request, "axes_ip_address", None) or (request.META.get("REMOTE_ADDR") if request else None)
+    record(action, model="accounts.User", object_id=str(user.pk) if user else "", object_repr=username,
+           organisation_id=user.organisation_id if user else None,
+           changes={"username": [None, username], "ip": [None, ip], **{k: [None, v] for k, v in extra.items()}})
+
+
+def _login_failed(sender, credentials=None, request=None, **kwargs):
+    _signin_event("login_failed", (credentials or {}).get("username"), request)
+
+
+def _locked_out(sender, request=None, username=None, ip_address=None, **kwargs):
+    _signin_event("lockout", username, request)
+
+
 def connect() -> None:
+    from axes.signals import user_locked_out
+    from django.contrib.auth.signals import user_login_failed
+
+    user_login_failed.connect(_login_failed, dispatch_uid="audit-login-failed")
+    user_locked_out.connect(_locked_out, dispatch_uid="audit-lockout")
     for label in TRACKED:
         try:
             model = apps.get_model(label)

@@ -28,6 +28,30 @@ class ActorMiddleware:
             audit.reset_actor(token)
 
 
+class DownloadAuditMiddleware:
+    """Every download (a response sent as an attachment: evidence, reports, exports, from a page or the API)
+    goes into the audit trail with who, what and which broker's. A view names the broker and the object by
+    setting `audit_organisation_id` / `audit_object` on the response; otherwise the user's own broker."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        disposition = response.get("Content-Disposition", "")
+        if response.status_code == 200 and disposition.startswith("attachment"):
+            user = getattr(request, "user", None)
+            obj = getattr(response, "audit_object", None)
+            org = getattr(response, "audit_organisation_id", None)
+            audit.record("download", obj, model="" if obj is not None else "download",
+                         object_repr="" if obj is not None else request.path,
+                         organisation_id=org if org is not None else getattr(user, "organisation_id", None),
+                         actor=user if getattr(user, "pk", None) else None,
+                         changes={"path": [None, request.get_full_path()[:500]],
+                                  "file": [None, disposition.partition("filename=")[2].strip('"')[:300]]})
+        return response
+
+
 class PolicyMiddleware:
     """A signed-in user who must change the password (first login, expired) goes to the change form;
     an admin without a verified second factor goes to MFA setup. Nothing else is reachable until then."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import secrets
 
@@ -10,7 +11,7 @@ from django.db import connections, models, router, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from ccinspect.applicability import BrokerProfile, profile_from_mapping
+from ccinspect.applicability import BrokerProfile, ProfileHistory, profile_from_mapping
 
 
 class Organisation(models.Model):
@@ -21,6 +22,9 @@ class Organisation(models.Model):
     kind = models.CharField(_("kind"), max_length=20, choices=KINDS, default=BROKER)
     profile = models.JSONField(_("broker profile"), default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # A retired broker keeps its records (inspections, evidence, the audit trail) but has no active users.
+    retired_at = models.DateTimeField(_("retired at"), null=True, blank=True)
+    retired_reason = models.CharField(_("reason for retirement"), max_length=500, blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -32,8 +36,23 @@ class Organisation(models.Model):
     def is_broker(self) -> bool:
         return self.kind == self.BROKER
 
-    def broker_profile(self) -> BrokerProfile:
-        return profile_from_mapping({"capital": 0, **self.profile, "name": self.name}, f"organisation {self.name}")
+    def profile_history(self) -> ProfileHistory:
+        """The broker's profile versions (ccinspect.web.brokers writes them under "history", each in force from
+        its date); a profile without history is one version in force throughout."""
+        where = f"organisation {self.name}"
+        data = self.profile or {}
+        versions = data.get("history") or []
+        if not versions:
+            fields = {k: v for k, v in data.items() if k != "history"}
+            return ProfileHistory.single(profile_from_mapping({**fields, "name": self.name}, where))
+        return ProfileHistory([
+            (dt.date.fromisoformat(v["from"]),
+             profile_from_mapping({**v["profile"], "name": self.name}, f"{where}, version from {v['from']}"))
+            for v in versions])
+
+    def broker_profile(self, on: dt.date | None = None) -> BrokerProfile:
+        """The profile in force on a date (today by default); no capital is a ProfileError, never tier 4."""
+        return self.profile_history().at(on or timezone.localdate())
 
 
 class Role(models.TextChoices):
@@ -42,9 +61,24 @@ class Role(models.TextChoices):
     SECURITY_OFFICER = "security_officer", _("Security officer")
     COMPUTER_AUDITOR = "computer_auditor", _("Computer auditor")
     REGULATOR = "regulator_inspector", _("Regulator inspector")
+    REGULATOR_SUPERVISOR = "regulator_supervisor", _("Regulator supervisor")
+
+    @property
+    def reads_many_brokers(self) -> bool:
+        """Its users read more than one broker's data (the regulator's roles, the site administrator)."""
+        return self in MULTI_BROKER_ROLES
+
+    @property
+    def needs_second_factor(self) -> bool:
+        """Sign-in and API tokens need a second factor: administrators and every role reading many brokers."""
+        return self in ADMIN_ROLES or self in MULTI_BROKER_ROLES
 
 
 ADMIN_ROLES = {Role.SITE_ADMIN, Role.BROKER_ADMIN}
+# the exchange's staff: they read every broker; the supervisor also approves inspections (web/oversight)
+REGULATOR_ROLES = {Role.REGULATOR, Role.REGULATOR_SUPERVISOR}
+# Add a new regulator role here and it reads every broker and needs a second factor.
+MULTI_BROKER_ROLES = {Role.SITE_ADMIN} | REGULATOR_ROLES
 
 
 class User(AbstractUser):
@@ -67,7 +101,7 @@ class User(AbstractUser):
 
     @property
     def mfa_required(self) -> bool:
-        return self.role in ADMIN_ROLES
+        return self.role in Role.values and Role(self.role).needs_second_factor
 
     @property
     def is_site_admin(self) -> bool:
@@ -75,11 +109,11 @@ class User(AbstractUser):
 
     @property
     def is_regulator(self) -> bool:
-        return self.role == Role.REGULATOR
+        return self.role in REGULATOR_ROLES
 
     @property
     def sees_all_brokers(self) -> bool:
-        return self.role in (Role.SITE_ADMIN, Role.REGULATOR)
+        return self.role in MULTI_BROKER_ROLES
 
     @property
     def can_prepare(self) -> bool:
@@ -91,7 +125,7 @@ class User(AbstractUser):
 
     @property
     def can_view_audit(self) -> bool:
-        return self.role in (Role.SITE_ADMIN, Role.BROKER_ADMIN, Role.COMPUTER_AUDITOR, Role.REGULATOR)
+        return self.role in (Role.SITE_ADMIN, Role.BROKER_ADMIN, Role.COMPUTER_AUDITOR) or self.role in REGULATOR_ROLES
 
 
 class PasswordHistory(models.Model):

@@ -104,5 +104,6 @@ def token_refusal(user) -> str:
     return {
         "must_change": "the account must change its password at the next sign-in",
         "expired": f"the password is older than {settings.PASSWORD_MAX_AGE_DAYS} days; sign in and change it",
-        "mfa": "administrators need a second factor; sign in and set one up",
+        "mfa": "this role (an administrator's or one that reads many brokers) needs a second factor; sign in and "
+               "set one up",
     }.get(owed_step(user, second_factor=user_has_device(user)), "")

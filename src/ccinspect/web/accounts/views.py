@@ -25,9 +25,18 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from ccinspect.web.pagination import paginate
 
 from . import audit
-from .models import ApiToken, AuditEvent, Organisation, Role, User
+from .models import MULTI_BROKER_ROLES, ApiToken, AuditEvent, Organisation, Role, User
 from .passwords import change_password
-from .services import can_manage_users, create_user, reset_password
+from .services import (
+    can_manage_users,
+    change_role,
+    create_user,
+    disable_user,
+    enable_user,
+    locked_usernames,
+    reset_password,
+    unlock_user,
+)
 
 PENDING = "ccinspect_pending_user"
 
@@ -191,9 +200,35 @@ def _managed_orgs(user):
     return Organisation.objects.none()
 
 
+def managed_users(actor, q: str = "", status: str = ""):
+    """The users an administrator looks after, searched (user name, name, title, organisation) and filtered
+    (active, disabled, locked)."""
+    from django.db.models import Q
+
+    qs = User.objects.filter(organisation__in=_managed_orgs(actor))
+    if actor.role == Role.SITE_ADMIN:
+        qs = qs | User.objects.filter(organisation__isnull=True)
+    qs = qs.select_related("organisation").order_by("organisation__name", "username")
+    for word in q.split()[:5]:
+        qs = qs.filter(Q(username__icontains=word) | Q(first_name__icontains=word) | Q(last_name__icontains=word)
+                       | Q(title__icontains=word) | Q(organisation__name__icontains=word))
+    if status == "active":
+        qs = qs.filter(is_active=True)
+    elif status == "disabled":
+        qs = qs.filter(is_active=False)
+    elif status == "locked":
+        qs = qs.filter(username__in=locked_usernames(qs.values_list("username", flat=True)))
+    return qs
+
+
+USER_ACTIONS = ("reset", "disable", "enable", "role", "unlock")
+
+
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def users_view(request):
+    """Site and broker administrators: create users, reset a password, disable and re-enable, change a role,
+    unlock a locked user (with a reason), with search and paging."""
     if request.user.role not in (Role.SITE_ADMIN, Role.BROKER_ADMIN):
         raise PermissionDenied
     orgs = _managed_orgs(request.user)
@@ -201,27 +236,51 @@ def users_view(request):
     error = ""
     if request.method == "POST":
         p = request.POST
+        action = p.get("action") or ("reset" if p.get("reset") else "create")
         try:
-            if p.get("reset"):
-                target = User.objects.filter(organisation__in=orgs, pk=p["reset"]).first()
+            if action in USER_ACTIONS:
+                target = managed_users(request.user).filter(pk=p.get("user") or p.get("reset") or 0).first()
                 if target is None:
                     raise PermissionDenied
-                created = (target, reset_password(request.user, target))
+                if action == "reset":
+                    created = (target, reset_password(request.user, target))
+                elif action == "disable":
+                    disable_user(request.user, target, p.get("reason", ""))
+                    messages.success(request, _("%(user)s is disabled; their sessions and API tokens have ended.")
+                                     % {"user": target.username})
+                elif action == "enable":
+                    enable_user(request.user, target, p.get("reason", ""))
+                    messages.success(request, _("%(user)s is enabled again.") % {"user": target.username})
+                elif action == "role":
+                    change_role(request.user, target, p.get("role", ""))
+                    messages.success(request, _("%(user)s now has the role %(role)s.")
+                                     % {"user": target.username, "role": target.get_role_display()})
+                else:
+                    unlock_user(request.user, target, p.get("reason", ""))
+                    messages.success(request, _("%(user)s is unlocked.") % {"user": target.username})
+                if created is None:
+                    return redirect(request.get_full_path())
             else:
                 org = orgs.filter(pk=p.get("organisation") or request.user.organisation_id).first()
                 if org is None:
                     raise ValueError(_("Choose an organisation you manage."))
                 created = create_user(request.user, organisation=org, username=p.get("username", "").strip(),
                                       role=p.get("role", ""), first_name=p.get("first_name", ""),
-                                      last_name=p.get("last_name", ""), title=p.get("title", ""))
+                                      last_name=p.get("last_name", ""), title=p.get("title", ""),
+                                      email=p.get("email", "").strip())
         except ValueError as exc:
             error = str(exc)
-    users = User.objects.filter(organisation__in=orgs).select_related("organisation").order_by("organisation", "username")
+    q, status = (request.GET.get("q") or "").strip(), request.GET.get("status") or ""
+    page = paginate(request, managed_users(request.user, q, status))
+    locked = locked_usernames(u.username for u in page)
+    for u in page:
+        u.locked = u.username in locked
+        u.is_self = u.pk == request.user.pk
     roles = [(v, label) for v, label in Role.choices
-             if request.user.role == Role.SITE_ADMIN or v not in (Role.SITE_ADMIN, Role.REGULATOR)]
-    return render(request, "accounts/users.html", {"users": users, "orgs": orgs, "roles": roles,
-                                                   "created": created, "error": error},
-                  status=400 if error else 200)
+             if request.user.role == Role.SITE_ADMIN or v not in MULTI_BROKER_ROLES]
+    return render(request, "accounts/users.html", {
+        "page": page, "orgs": orgs.filter(retired_at__isnull=True), "roles": roles, "created": created,
+        "error": error, "q": q, "status": status, "nav_active": "users"}, status=400 if error else 200)
 
 
 @login_required

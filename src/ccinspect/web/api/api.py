@@ -17,10 +17,13 @@ from ninja.errors import AuthenticationError
 from ninja.files import UploadedFile
 from ninja.security import HttpBearer
 
-from ccinspect.applicability import DateParseError, parse_date
+from ccinspect.core.dates import DateParseError, parse_date
 from ccinspect.web.accounts import audit
 from ccinspect.web.accounts.models import ApiToken
 from ccinspect.web.accounts.passwords import token_refusal
+from ccinspect.web.accounts.services import LifecycleError
+from ccinspect.web.brokers import services as brokers_svc
+from ccinspect.web.brokers.services import BrokerError
 from ccinspect.web.inspections import services as svc
 from ccinspect.web.inspections.evidence import UploadError, path_of, read_upload
 from ccinspect.web.inspections.models import ChecklistItem, Evidence, Finding, Inspection
@@ -109,6 +112,16 @@ def _upload_error(request, exc):
     return api.create_response(request, {"detail": str(exc)}, status=400)
 
 
+@api.exception_handler(BrokerError)
+def _broker_error(request, exc):
+    return api.create_response(request, {"detail": str(exc), "errors": exc.errors}, status=400)
+
+
+@api.exception_handler(LifecycleError)
+def _lifecycle_error(request, exc):
+    return api.create_response(request, {"detail": str(exc)}, status=400)
+
+
 @api.exception_handler(PermissionDenied)
 def _forbidden(request, exc):
     return api.create_response(request, {"detail": str(exc) or "forbidden"}, status=403)
@@ -176,8 +189,9 @@ class EvidenceOut(Schema):
 class FindingOut(Schema):
     id: int
     broker_id: int
-    inspection_id: int
-    item_id: int
+    source: str  # self_inspection, or regulator (then no inspection or item)
+    inspection_id: int | None
+    item_id: int | None
     ref_id: str
     chapter: str
     title: str
@@ -245,8 +259,8 @@ def _ev(e: Evidence) -> dict:
 
 
 def _finding(f: Finding) -> dict:
-    return {"id": f.pk, "broker_id": f.organisation_id, "inspection_id": f.inspection_id, "item_id": f.item_id,
-            "ref_id": f.ref_id, "chapter": f.chapter, "title": f.title, "severity": f.severity,
+    return {"id": f.pk, "broker_id": f.organisation_id, "source": f.source, "inspection_id": f.inspection_id,
+            "item_id": f.item_id, "ref_id": f.ref_id, "chapter": f.chapter, "title": f.title, "severity": f.severity,
             "deduction_points": float(f.deduction_points), "owner_id": f.owner_id, "due_date": f.due_date,
             "remediation_plan": f.remediation_plan, "status": f.status, "overdue": f.is_overdue}
 
@@ -280,6 +294,59 @@ def catalog_requirement(request, ref_id: str):
 @api.get("/brokers", response=list[BrokerOut], tags=["brokers"])
 def brokers(request):
     return [{"id": b.pk, "name": b.name, "profile": b.profile} for b in brokers_for(request.auth)]
+
+
+class BrokerIn(Schema):
+    name: str
+    profile: dict[str, Any]  # BrokerProfile's fields (GET /api/brokers/{id}/record shows them)
+    effective_from: str | None = None  # YYYY-MM-DD or ROC; default: capital_as_of for a new broker, else today
+    note: str = ""
+
+
+class RetireIn(Schema):
+    reason: str
+
+
+def _site_admin(request) -> None:
+    if not brokers_svc.may_manage_brokers(request.auth):
+        raise PermissionDenied("only a site administrator manages brokers")
+
+
+@api.post("/brokers", tags=["brokers"], response={201: dict, 400: dict, 403: dict})
+def broker_create(request, body: BrokerIn):
+    """Onboard a broker: its profile is validated by BrokerProfile (errors by field, zh-TW and English)."""
+    _site_admin(request)
+    org = brokers_svc.save_broker(request.auth, name=body.name, profile=body.profile,
+                                  effective_from=body.effective_from, note=body.note)
+    return Status(201, brokers_svc.summary(org))
+
+
+@api.get("/brokers/{broker_id}/record", tags=["brokers"])
+def broker_record(request, broker_id: int, as_of: str | None = None):
+    """The profile in force on a date (today by default), its tier and every dated version."""
+    org = get_or_404(brokers_for(request.auth), broker_id)
+    try:
+        day = parse_date(as_of, field="as_of") if as_of else None
+    except DateParseError as exc:
+        raise svc.ServiceError(str(exc)) from None
+    return brokers_svc.summary(org, day)
+
+
+@api.put("/brokers/{broker_id}", tags=["brokers"], response={200: dict, 400: dict, 403: dict, 404: dict})
+def broker_update(request, broker_id: int, body: BrokerIn):
+    """A new profile version in force from `effective_from` (the same date replaces that version)."""
+    _site_admin(request)
+    org = get_or_404(brokers_for(request.auth), broker_id)
+    org = brokers_svc.save_broker(request.auth, org=org, name=body.name, profile=body.profile,
+                                  effective_from=body.effective_from, note=body.note)
+    return brokers_svc.summary(org)
+
+
+@api.post("/brokers/{broker_id}/retire", tags=["brokers"], response={200: dict, 400: dict, 403: dict, 404: dict})
+def broker_retire(request, broker_id: int, body: RetireIn):
+    _site_admin(request)
+    org = brokers_svc.retire_broker(request.auth, get_or_404(brokers_for(request.auth), broker_id), body.reason)
+    return brokers_svc.summary(org)
 
 
 @api.get("/brokers/{broker_id}/applicability", tags=["brokers"])
@@ -403,8 +470,10 @@ def evidence(request, evidence_id: int):
 @api.get("/evidence/{evidence_id}/download", tags=["evidence"])
 def evidence_download(request, evidence_id: int):
     e = get_or_404(evidence_for(request.auth), evidence_id)
-    return FileResponse(open(path_of(e), "rb"), as_attachment=True, filename=e.original_name,
+    resp = FileResponse(open(path_of(e), "rb"), as_attachment=True, filename=e.original_name,
                         content_type=e.content_type)
+    resp.audit_object, resp.audit_organisation_id = e, e.organisation_id  # audited by DownloadAuditMiddleware
+    return resp
 
 
 # ---- findings -------------------------------------------------------------------------------------------

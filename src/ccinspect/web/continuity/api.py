@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from ninja import Router
 
-from ccinspect.applicability import DateParseError, parse_date
 from ccinspect.continuity import KINDS
+from ccinspect.core.dates import DateParseError, parse_date
 from ccinspect.web.inspections.permissions import brokers_for, get_or_404
 from ccinspect.web.inspections.services import ServiceError
 

@@ -30,6 +30,7 @@ from ccinspect.continuity import (
     write_workbook,
 )
 from ccinspect.continuity.store import WORKBOOK_MAX_MEMBERS, WORKBOOK_MAX_UNZIPPED
+from ccinspect.core.ids import within
 from ccinspect.web.accounts import audit
 from ccinspect.web.accounts.models import Organisation
 from ccinspect.web.inspections import services as isvc
@@ -54,7 +55,8 @@ def register_for(org) -> Register:
 
 
 def status_for(org, as_of: dt.date | None = None) -> Status:
-    return evaluate(register_for(org), org.broker_profile(), as_of or timezone.localdate())
+    day = as_of or timezone.localdate()
+    return evaluate(register_for(org), org.broker_profile(day), day)  # the profile version in force that day
 
 
 def _messages(exc: ValidationError) -> list[str]:
@@ -240,7 +242,7 @@ def candidate_items(org, gap=None):
     ).select_related("inspection").order_by("inspection__period_end", "order"))
     if gap is not None:
         refs = set(gap.mechanism) | {c.ref_id for c in gap.clauses}
-        items.sort(key=lambda i: 0 if any(i.ref_id == r or i.ref_id.startswith(r + ".") for r in refs) else 1)
+        items.sort(key=lambda i: 0 if any(within(i.ref_id, r) for r in refs) else 1)
     return items
 
 

@@ -18,8 +18,8 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from ccinspect.applicability import DateParseError, parse_date
 from ccinspect.continuity import MOMENT_TEXT, MOMENT_TEXT_EN, RegisterError
+from ccinspect.core.dates import DateParseError, parse_date
 from ccinspect.web.dashboard.views import _empty, _fig_json
 from ccinspect.web.inspections import services as isvc
 from ccinspect.web.inspections.evidence import UploadError, read_upload

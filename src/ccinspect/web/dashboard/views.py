@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 from plotly.utils import PlotlyJSONEncoder
 
-from ccinspect.applicability.dates import end_of_month
+from ccinspect.core.dates import end_of_month
 from ccinspect.web.inspections import services as svc
 from ccinspect.web.inspections.models import Finding, Inspection
 from ccinspect.web.inspections.permissions import brokers_for, get_or_404

@@ -145,10 +145,16 @@ class Finding(models.Model):
     OPEN, IN_PROGRESS, READY, CLOSED = "open", "in_progress", "ready_for_retest", "closed"
     STATUSES = [(OPEN, _("Open")), (IN_PROGRESS, _("In progress")), (READY, _("Ready for retest")),
                 (CLOSED, _("Closed"))]
+    # who found it: the broker's own inspection, or the regulator's (web/oversight; no checklist item then)
+    SELF, REGULATOR = "self_inspection", "regulator"
+    SOURCES = [(SELF, _("Broker self-inspection")), (REGULATOR, _("Regulator inspection"))]
 
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="findings")
-    inspection = models.ForeignKey(Inspection, on_delete=models.PROTECT, related_name="findings")
-    item = models.ForeignKey(ChecklistItem, on_delete=models.PROTECT, related_name="findings")
+    source = models.CharField(_("source"), max_length=20, choices=SOURCES, default=SELF, db_index=True)
+    inspection = models.ForeignKey(Inspection, on_delete=models.PROTECT, related_name="findings",
+                                   null=True, blank=True)
+    item = models.ForeignKey(ChecklistItem, on_delete=models.PROTECT, related_name="findings",
+                             null=True, blank=True)
     ref_id = models.CharField(max_length=60)
     chapter = models.CharField(max_length=30)
     title = models.CharField(_("title"), max_length=300)
@@ -179,6 +185,10 @@ class Finding(models.Model):
     @property
     def is_overdue(self) -> bool:
         return self.status != self.CLOSED and self.due_date < timezone.localdate()
+
+    @property
+    def from_regulator(self) -> bool:
+        return self.source == self.REGULATOR
 
 
 class FindingEvent(models.Model):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from ccinspect.web.accounts.models import Organisation, Role
+from ccinspect.web.accounts.models import REGULATOR_ROLES, Organisation, Role
 
 from .models import Evidence, Finding, Inspection
 
@@ -65,5 +65,11 @@ def require_reviewer(user, organisation_id) -> None:
 
 
 def require_broker_member(user, organisation_id) -> None:
-    if not member_of(user, organisation_id) or user.role == Role.REGULATOR:
+    if not member_of(user, organisation_id) or user.role in REGULATOR_ROLES:
         raise PermissionDenied("only the broker's own users may do this")
+
+
+def require_regulator_reviewer(user) -> None:
+    """A regulator's finding is closed (or its retest sent back) by the regulator, not the broker."""
+    if not (user.is_authenticated and user.role in REGULATOR_ROLES):
+        raise PermissionDenied("only the regulator may accept the retest of its own finding")

@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections import Counter
 from functools import lru_cache
 
 from django.conf import settings
@@ -20,12 +19,15 @@ from django.utils import timezone
 from ccinspect.applicability import evaluate
 from ccinspect.applicability.calendar import build_calendar
 from ccinspect.catalog import load_catalog
+from ccinspect.core.errors import InputError
+from ccinspect.core.ids import OccurrenceId, within
+from ccinspect.core.results import Severity, login_review_results
 from ccinspect.web.accounts import audit
 from ccinspect.web.accounts.models import Organisation
 
 from . import evidence as ev
 from .models import ChecklistItem, DeductionRule, Evidence, Finding, FindingEvent, Inspection
-from .permissions import require_preparer, require_reviewer
+from .permissions import require_preparer, require_regulator_reviewer, require_reviewer
 
 
 class ServiceError(ValueError):
@@ -51,7 +53,7 @@ def _applicability(name: str, profile_json: str, on: dt.date):
     """A pure function of the profile, the date and the catalog, and pages ask it often (the dashboard for
     each period of its calendar, the regulator's views for each of the 64 brokers): evaluated once."""
     org = Organisation(name=name, profile=json.loads(profile_json))
-    return evaluate(org.broker_profile(), on, catalog())
+    return evaluate(org.broker_profile(on), on, catalog())  # the profile version in force on the date
 
 
 def calendar_for(org: Organisation, start: dt.date, end: dt.date, kind: str | None = "inspection"):
@@ -62,7 +64,7 @@ def calendar_for(org: Organisation, start: dt.date, end: dt.date, kind: str | No
 def _calendar(name: str, profile_json: str, start: dt.date, end: dt.date) -> tuple:
     """Pure too (profile, dates, catalog), and asked for on every dashboard: built once per broker and day."""
     org = Organisation(name=name, profile=json.loads(profile_json))
-    return tuple(build_calendar(org.broker_profile(), start, end, catalog()))
+    return tuple(build_calendar(org.profile_history(), start, end, catalog()))
 
 
 def inspectable(org: Organisation, occs) -> set[str]:
@@ -88,12 +90,7 @@ def _inspectable(name: str, profile_json: str, units: tuple) -> frozenset:
 
 
 def _cadence_of(occ_id: str) -> str:
-    period = occ_id.rsplit(":", 1)[-1]
-    if re.fullmatch(r"\d{4}-\d{2}", period):
-        return "monthly"
-    if re.fullmatch(r"\d{4}H[12]", period):
-        return "semiannual"
-    return "annual"
+    return OccurrenceId.parse(occ_id).cadence or "annual"
 
 
 @lru_cache(maxsize=32)
@@ -105,17 +102,20 @@ def _inspections_from(name: str, profile_json: str, year: int) -> dict:
 
 
 def find_occurrence(org: Organisation, occurrence_id: str):
-    m = re.search(r":(\d{4})", occurrence_id or "")
-    if not m or not occurrence_id.startswith("inspection:"):
+    try:
+        parsed = OccurrenceId.parse(occurrence_id or "")
+    except InputError:
+        parsed = None
+    if parsed is None or parsed.kind != "inspection":
         raise ServiceError(f"{occurrence_id!r} is not an inspection of the calendar")
-    occ = _inspections_from(org.name, _profile_key(org), int(m[1])).get(occurrence_id)
+    occ = _inspections_from(org.name, _profile_key(org), parsed.year).get(occurrence_id)
     if occ is not None:
         return occ
     raise ServiceError(f"{occurrence_id!r} is not on {org.name}'s inspection calendar")
 
 
 def _in_unit(ref_id: str, units: tuple[str, ...]) -> bool:
-    return any(ref_id == u or ref_id.startswith(u + ".") for u in units)
+    return any(within(ref_id, u) for u in units)
 
 
 @transaction.atomic
@@ -289,6 +289,9 @@ def update_finding(user, f: Finding, *, remediation_plan=None, owner_id=None, du
     require_preparer(user, f.organisation_id)
     if f.status == Finding.CLOSED:
         raise ServiceError("the finding is closed")
+    if f.from_regulator and (due_date not in (None, "") and _parse_due(due_date) != f.due_date
+                             or severity not in (None, "") and severity != f.severity):
+        raise ServiceError("the regulator set this finding's severity and due date")
     f = Finding.objects.select_for_update().get(pk=f.pk)
     changed = []
     with audit.acting_as(user):
@@ -328,7 +331,10 @@ def transition(user, f: Finding, to: str, note: str = "") -> Finding:
     who = TRANSITIONS.get((f.status, to))
     if who is None:
         raise ServiceError(f"a finding cannot go from {f.status} to {to}")
-    (require_preparer if who == "preparer" else require_reviewer)(user, f.organisation_id)
+    if who == "reviewer" and f.from_regulator:  # the regulator accepts the closure of its own findings
+        require_regulator_reviewer(user)
+    else:
+        (require_preparer if who == "preparer" else require_reviewer)(user, f.organisation_id)
     if to == Finding.IN_PROGRESS and f.status == Finding.OPEN and not f.remediation_plan.strip():
         raise ServiceError("write the remediation plan first")
     if to == Finding.READY and not f.evidence.filter(kind=Evidence.RETEST).exists():
@@ -363,7 +369,7 @@ def add_retest_evidence(user, f: Finding, *, name: str, data: bytes, note: str =
 
 # ---- automated check results --------------------------------------------------------------------------
 
-IMPORT_STATUSES = {"pass", "fail", "manual", "error"}
+IMPORT_STATUSES = {"pass", "fail", "manual", "error", "partial"}  # partial: judged on part of its evidence
 SHA_RE = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -458,28 +464,20 @@ def from_login_scan(data: dict) -> list[dict]:
         if not isinstance(i, dict) or not isinstance(i.get("file"), str) or not SHA_RE.match(str(i.get("sha256"))):
             raise ServiceError(f"login scan: input {n + 1} needs a file and a valid sha256")
         files.append({"path": i["file"], "sha256": i["sha256"]})
-    by_ref: dict[str, list[dict]] = {r: [] for r in data.get("review_ref_ids") or [] if isinstance(r, str)}
     for n, a in enumerate(alerts):
         refs = a.get("ref_ids") if isinstance(a, dict) else None
         if not isinstance(refs, list) or not refs or not all(isinstance(r, str) and r for r in refs):
             raise ServiceError(f"login scan: alert {n + 1} names no ref_ids")
-        for r in refs:
-            by_ref.setdefault(r, []).append(a)
+        if a.get("severity") is not None and a.get("severity") not in set(Severity):
+            raise ServiceError(f"login scan: alert {n + 1}: severity {str(a['severity'])[:40]!r} is not one of "
+                               + ", ".join(Severity))
     rules = data.get("rules") if isinstance(data.get("rules"), dict) else {}
-    out = []
-    for ref_id, hits in by_ref.items():
-        kinds = Counter(str(a.get("kind", "alert")) for a in hits)
-        summary = (f"login monitoring: {len(hits)} alert(s): " + ", ".join(f"{k} {n}" for k, n in sorted(kinds.items()))
-                   if hits else "login monitoring: no alerts")
-        facts = [{"message": f"{a.get('id', '')} {a.get('severity', '')} {a.get('kind', '')}: "
-                             f"{a.get('detail', '')}".strip(),
-                  **{k: a[k] for k in ("id", "kind", "severity", "accounts", "ips", "first", "last", "counts")
-                     if k in a}} for a in hits]
-        out.append({"ref_id": ref_id, "status": "manual", "summary": summary, "facts": facts,
-                    "checks": [{"analyzer": "logins", "rule": "scan", "tool": data.get("tool", LOGIN_SCAN),
-                                "rules_version": rules.get("version"), "rules_sha256": rules.get("sha256")}],
-                    "evidence": files})
-    return out
+    review = [r for r in data.get("review_ref_ids") or [] if isinstance(r, str)]
+    return [{"ref_id": r.ref_id, "status": r.status.value, "summary": r.summary,
+             "facts": [f.to_dict() for f in r.checks[0].facts],
+             "checks": [{"analyzer": "logins", "rule": "scan", "tool": data.get("tool", LOGIN_SCAN),
+                         "rules_version": rules.get("version"), "rules_sha256": rules.get("sha256")}],
+             "evidence": files} for r in login_review_results(alerts, review)]
 
 
 def import_results(user, insp: Inspection, data, *, source: str = "results.json") -> dict:
@@ -513,7 +511,22 @@ def import_results(user, insp: Inspection, data, *, source: str = "results.json"
             item.automated_status = row["status"]
             item.save(update_fields=["automated_status"])
             attached.append({"ref_id": item.ref_id, "status": row["status"], "evidence_id": e.pk})
-    return {"attached": attached, "skipped": skipped}
+        # a login scan also lists the customers to ask whether a login was theirs (point 16)
+        notified = _notify_from_scan(user, insp.organisation, data, source)
+    out = {"attached": attached, "skipped": skipped}
+    if notified is not None:
+        out["notifications"] = notified
+    return out
+
+
+def _notify_from_scan(user, org, data, source: str):
+    if isinstance(data, bytes | str):
+        data = json.loads(data)  # parse_results has read it already: it is JSON
+    if not isinstance(data, dict) or "alerts" not in data or not data.get("notifications"):
+        return None
+    from ccinspect.web.notification.services import from_login_scan
+
+    return from_login_scan(user, org, data, source=ev.safe_name(source))
 
 
 # ---- dashboard numbers ----------------------------------------------------------------------------------

@@ -93,7 +93,16 @@ def _item_ctx(request, item):
     insp = item.inspection
     return {"item": item, "insp": insp,
             "can_edit": insp.editable and request.user.organisation_id == insp.organisation_id
-            and request.user.can_prepare, "results": ChecklistItem.RESULTS}
+            and request.user.can_prepare, "results": ChecklistItem.RESULTS, **_upload_limits()}
+
+
+def _upload_limits() -> dict:
+    """The evidence size limit and its message, for the page to stop an over-large file before sending it."""
+    from django.conf import settings
+
+    from .uploads import refuse_message
+
+    return {"max_upload": settings.EVIDENCE_MAX_BYTES, "too_large": refuse_message()}
 
 
 @login_required
@@ -111,7 +120,7 @@ def detail(request, pk):
         "insp": insp, "items": items, "can_edit": can_edit, "results": ChecklistItem.RESULTS,
         "counts": counts,
         "can_review": insp.status == Inspection.SUBMITTED and request.user.organisation_id == insp.organisation_id
-        and request.user.can_review,
+        and request.user.can_review, **_upload_limits(),
     })
 
 
@@ -211,6 +220,7 @@ def evidence_download(request, pk):
                         content_type=e.content_type)
     resp["X-Content-Type-Options"] = "nosniff"
     resp["Content-Security-Policy"] = "sandbox"
+    resp.audit_object, resp.audit_organisation_id = e, e.organisation_id  # the broker sees who downloaded it
     return resp
 
 
@@ -269,7 +279,8 @@ def finding_detail(request, pk):
         "users": User.objects.filter(organisation_id=f.organisation_id, is_active=True),
         "severities": DeductionRule.SEVERITIES,
         "can_edit": mine and request.user.can_prepare and f.status != Finding.CLOSED,
-        "can_review": mine and request.user.can_review and f.status == Finding.READY,
+        "can_review": f.status == Finding.READY and (request.user.is_regulator if f.from_regulator
+                                                     else mine and request.user.can_review),
         "Finding": Finding,
     })
 

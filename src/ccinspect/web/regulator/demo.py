@@ -15,6 +15,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from ccinspect.core.ids import OccurrenceId
 from ccinspect.web.accounts import audit
 from ccinspect.web.accounts.models import Organisation, Role, User
 from ccinspect.web.inspections import services as isvc
@@ -104,7 +105,7 @@ def seed_market(today: dt.date | None = None, *, periods: int = 4, seed: int = 6
         _s, end = metrics.bounds(labels[-1])
         # the half-yearly and yearly inspections, and of the monthly ones the last month of each half-year
         occs = [o for o in isvc.calendar_for(org, start, end)
-                if o.id.split(":")[-1][4:5] != "-" or (o.period_end and o.period_end.month in (6, 12))]
+                if OccurrenceId.parse(o.id).cadence != "monthly" or (o.period_end and o.period_end.month in (6, 12))]
         for k, label in enumerate(labels):
             p_start, p_end = metrics.bounds(label)
             todo = [o for o in occs if p_start <= (o.period_end or o.due) <= p_end and o.id not in existing]

@@ -7,11 +7,11 @@ import functools
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 
-from ccinspect.web.accounts.models import Role
+from ccinspect.web.accounts.models import REGULATOR_ROLES
 
 
 def is_regulator(user) -> bool:
-    return bool(user and user.is_authenticated and user.role == Role.REGULATOR)
+    return bool(user and user.is_authenticated and user.role in REGULATOR_ROLES)
 
 
 def require_regulator(user) -> None:

@@ -47,8 +47,23 @@ def _tier(request):
     return int(t) if t in {"1", "2", "3", "4"} else None
 
 
-def _period(request):
-    ps = m.periods_with_data()
+def _source(request) -> str:
+    return m.source_of(request.GET.get("source"))
+
+
+def source_names() -> dict:
+    return {m.REGULATOR: _("Regulator inspection findings"),
+            m.SELF: _("Broker self-inspection findings (self-reported)")}
+
+
+def _source_ctx(source: str, fell_back: bool = False) -> dict:
+    names = source_names()
+    return {"source": source, "source_label": names[source], "beside_label": names[m.other(source)],
+            "source_names": names, "source_fallback": fell_back}
+
+
+def _period(request, source=None):
+    ps = m.periods_with_data(source=source)
     p = request.GET.get("period") or (ps[-1] if ps else None)
     if p is not None and p not in ps:
         raise Http404("no such period")
@@ -63,12 +78,15 @@ def block_names():
 @regulator_only  # outermost: anonymous goes to sign in, whatever the method
 @require_safe
 def risk_map(request):
-    period, ps = _period(request)
-    ctx = {"tab": "map", "periods": ps, "period": period, "tier": _tier(request), "names": block_names()}
+    source = _source(request)
+    period, ps = _period(request, source)
+    ctx = {"tab": "map", "periods": ps, "period": period, "tier": _tier(request), "names": block_names(),
+           **_source_ctx(source, "source" not in request.GET and source == m.SELF)}
     if period is None:
         return render(request, "regulator/map.html", ctx)
     data = m.risk_map(period, _float(request, "share", m.SHARE_THRESHOLD), _float(request, "points",
-                                                                                  m.POINTS_THRESHOLD), ctx["tier"])
+                                                                                  m.POINTS_THRESHOLD), ctx["tier"],
+                      source)
 
     def build():
         fig = go.Figure()
@@ -102,11 +120,13 @@ def risk_map(request):
 @regulator_only  # outermost: anonymous goes to sign in, whatever the method
 @require_safe
 def risk_now(request):
-    period, ps = _period(request)
-    ctx = {"tab": "now", "periods": ps, "period": period, "tier": _tier(request)}
+    source = _source(request)
+    period, ps = _period(request, source)
+    ctx = {"tab": "now", "periods": ps, "period": period, "tier": _tier(request),
+           **_source_ctx(source, "source" not in request.GET and source == m.SELF)}
     if period is None:
         return render(request, "regulator/now.html", ctx)
-    data = m.risk_now(period, _lang(), ctx["tier"])
+    data = m.risk_now(period, _lang(), ctx["tier"], source=source)
 
     def build():
         rows = list(reversed(data["types"]))
@@ -129,7 +149,8 @@ def risk_now(request):
 @require_safe
 def risk_trends(request):
     tier = _tier(request)
-    data = m.trends(tier, _lang())
+    source = _source(request)
+    data = m.trends(tier, _lang(), source=source)
 
     def build():
         counts, points = go.Figure(), go.Figure()
@@ -145,6 +166,9 @@ def risk_trends(request):
         for t, series in data["by_tier"].items():
             tiers.add_trace(go.Scatter(x=data["periods"], y=series, mode="lines+markers", name=_("Tier %(n)d") % {"n": t},
                                        line={"color": TIER_COLOURS.get(t, "#777")}))
+        names = source_names()
+        counts.add_trace(go.Scatter(x=data["periods"], y=data["beside_totals"]["counts"], mode="lines+markers",
+                                    name=names[data["beside"]], line={"dash": "dot", "color": "#555"}))
         tiers.update_layout(title=_("Deficiencies by tier"), yaxis={"title": _("Findings"), "rangemode": "tozero"},
                             xaxis={"type": "category"})
         return json.dumps([_fig(counts, 460), _fig(points, 460), _fig(tiers, 340)])
@@ -152,14 +176,15 @@ def risk_trends(request):
     counts_fig, points_fig, tiers_fig = json.loads(cached_plot("trends", data, build))
     return render(request, "regulator/trends.html", {
         "tab": "trends", "tier": tier, "data": data, "counts_fig": counts_fig, "points_fig": points_fig,
-        "tiers_fig": tiers_fig})
+        "tiers_fig": tiers_fig, **_source_ctx(source, "source" not in request.GET and source == m.SELF)})
 
 
 @regulator_only  # outermost: anonymous goes to sign in, whatever the method
 @require_safe
 def broker(request, pk):
     org = get_or_404(Organisation.objects.filter(kind=Organisation.BROKER), pk)
-    data = m.broker_detail(org, _lang())
+    source = _source(request)
+    data = m.broker_detail(org, _lang(), source)
 
     def build():
         fig = go.Figure(go.Bar(x=[r["period"] for r in data["periods"]], y=[r["points"] for r in data["periods"]],
@@ -170,6 +195,7 @@ def broker(request, pk):
 
     return render(request, "regulator/broker.html", {
         "tab": "map", "org": org, "data": data, "fig": cached_plot("broker", data["periods"], build),
+        **_source_ctx(source),
         "page": paginate(request, Inspection.objects.filter(organisation=org).order_by("-period_end", "unit", "id")),
         "findings": Finding.objects.filter(organisation=org).exclude(status=Finding.CLOSED).order_by("due_date")[:50],
         "incidents": incidents_for(request.user).filter(organisation=org)[:20]})

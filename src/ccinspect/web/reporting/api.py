@@ -20,7 +20,7 @@ def inspection_report(request, inspection_id: int, format: str = "pdf", lang: st
     if format not in ("html", "pdf", "xlsx"):
         return HttpResponse('{"detail": "format is html, pdf or xlsx"}', status=400, content_type="application/json")
     content, ctype, name = render_inspection(insp, format, "en" if lang == "en" else "zh")
-    return _download(content, ctype, name)
+    return _download(content, ctype, name, insp, insp.organisation_id)
 
 
 @router.get("/tracking")

@@ -33,8 +33,10 @@ def finding_row(f: Finding) -> FindingRow:
         id=f"F-{f.pk}", ref_id=f.ref_id, title=f.title, severity=f.severity, deduction_points=f.deduction_points,
         status=f.status, due_date=f.due_date, owner=f.owner.display_name() if f.owner else "",
         description=f.description, remediation_plan=f.remediation_plan, closed_at=f.closed_at,
-        overdue=f.is_overdue, broker=f.organisation.name, inspection=f.inspection.label,
-        period=f"{f.inspection.period_start:%Y-%m-%d} – {f.inspection.period_end:%Y-%m-%d}", raised_at=f.created_at,
+        overdue=f.is_overdue, broker=f.organisation.name, inspection=f.inspection.label if f.inspection_id
+        else str(f.get_source_display()),
+        period=f"{f.inspection.period_start:%Y-%m-%d} – {f.inspection.period_end:%Y-%m-%d}" if f.inspection_id else "",
+        raised_at=f.created_at,
         last_note=(f"{last.to_status}: {last.note}".strip(": ") if last else ""))
 
 

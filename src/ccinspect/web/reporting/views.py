@@ -32,10 +32,12 @@ def _lang() -> str:
     return "en" if (get_language() or "").startswith("en") else "zh"
 
 
-def _download(content: bytes, content_type: str, filename: str) -> HttpResponse:
+def _download(content: bytes, content_type: str, filename: str, about=None, organisation_id=None) -> HttpResponse:
+    """An attachment; DownloadAuditMiddleware records it under `about`'s broker (the downloader's by default)."""
     resp = HttpResponse(content, content_type=content_type)
     resp["Content-Disposition"] = f'attachment; filename="{filename}"'
     resp["X-Content-Type-Options"] = "nosniff"
+    resp.audit_object, resp.audit_organisation_id = about, organisation_id
     return resp
 
 
@@ -67,7 +69,7 @@ def inspection_report(request, pk, fmt):
     content, ctype, filename = render_inspection(insp, fmt, _lang())
     if fmt == "html":
         return _preview(content)
-    return _download(content, ctype, filename)
+    return _download(content, ctype, filename, insp, insp.organisation_id)
 
 
 @login_required
@@ -120,5 +122,5 @@ def statement(request):
         return render(request, "reporting/statement.html", ctx | {"error": str(exc)}, status=400)
     html = statement_html(st, _lang())
     if g.get("format") == "pdf":
-        return _download(pdf_from_html(html), "application/pdf", f"statement-{year}.pdf")
+        return _download(pdf_from_html(html), "application/pdf", f"statement-{year}.pdf", org, org.pk)
     return _preview(html.encode())
