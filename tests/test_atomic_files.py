@@ -11,6 +11,7 @@ from ccinspect.core.files import atomic_dir, atomic_file, atomic_write_bytes, at
 
 def test_atomic_write_replaces_and_leaves_no_temporary(tmp_path):
     p = tmp_path / "a" / "out.txt"
+    p.parent.mkdir()
     atomic_write_text(p, "one")
     atomic_write_bytes(p, b"two")
     assert p.read_bytes() == b"two" and os.listdir(p.parent) == ["out.txt"]
@@ -38,7 +39,7 @@ def test_atomic_dir_swaps_whole_folders_and_keeps_foreign_files(tmp_path):
         (tmp / "a.json").write_text("2")
         raise RuntimeError("crash before b.md")
     assert (out / "a.json").read_text() == (out / "b.md").read_text() == "1"
-    with atomic_dir(out) as tmp:
+    with atomic_dir(out, keep_others=True) as tmp:
         (tmp / "a.json").write_text("3")
         (tmp / "b.md").write_text("3")
     assert (out / "a.json").read_text() == (out / "b.md").read_text() == "3"

@@ -50,7 +50,7 @@ def oscal_tier_profile(cat: Catalog, tier: int, catalog_href: str, as_of: dt.dat
 def write_oscal(cat: Catalog, out: Path, version: str | None, as_of: dt.date) -> list[Path]:
     """The catalogs and a profile per tier into `out`, together (one folder renamed into place). A profile's
     href names its catalog by file name, beside it."""
-    with atomic_dir(out) as tmp:
+    with atomic_dir(out, keep_others=True) as tmp:
         written = write_oscal_catalogs(cat, tmp, version)
         mech = cat.version("mechanism", version) if version and any(
             v.id == version for v in cat.frameworks["mechanism"].versions) else cat.version("mechanism")

@@ -215,7 +215,7 @@ def write_outputs(out_dir: Path, result: ScanResult, rules: RuleSet, record: dic
     temporary folder that replaces `out_dir` in one rename: a crash leaves the previous run's set whole."""
     names = {"json": "alerts.json", "alerts_csv": "alerts.csv", "notifications_csv": "notifications.csv",
              "malformed_csv": "malformed.csv", "html": "report.html", "run": "run.json"}
-    with atomic_dir(out_dir) as tmp:
+    with atomic_dir(out_dir, keep_others=True) as tmp:
         files = {k: tmp / n for k, n in names.items()}
         files["json"].write_text(to_json(result, rules), encoding="utf-8")
         files["alerts_csv"].write_text(alerts_csv(result), encoding="utf-8")

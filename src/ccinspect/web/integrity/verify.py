@@ -229,6 +229,7 @@ def _move(src: Path, dest: Path) -> None:
     """Into the quarantine folder, which may be on another file system: copied whole, then the source goes."""
     from ccinspect.core.files import atomic_write_bytes
 
+    dest.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(dest, src.read_bytes(), mode=0o440)
     if sha256_file(dest) == sha256_file(src):
         src.unlink()

@@ -21,5 +21,5 @@ def backwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("accounts", "0004_list_indexes")]
+    dependencies = [("accounts", "0006_regulator_supervisor")]
     operations = [migrations.RunPython(forwards, backwards)]

@@ -29,5 +29,5 @@ def backwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("inspections", "0003_list_indexes")]
+    dependencies = [("inspections", "0004_finding_source")]
     operations = [migrations.RunPython(forwards, backwards)]
