@@ -195,7 +195,12 @@ def test_a_manifest_that_does_not_match_the_archive_is_refused(tmp_path):
     a = Site(tmp_path / "a")
     a.run("web", "migrate")
     a.python(SEED)
-    a.run("backup", str(tmp_path / "a.tar"))
+    out = a.run("backup", str(tmp_path / "a.tar")).stdout
+    # the backup anchored the chain head outside the database, without being asked
+    with tarfile.open(tmp_path / "a.tar") as tar:
+        manifest = json.loads(tar.extractfile("manifest.json").read())
+    anchors = [ln.split() for ln in (a.var / "audit-anchors.txt").read_text().splitlines() if not ln.startswith("#")]
+    assert "head anchored in" in out and anchors[-1][1] == manifest["audit_head_hash"]
 
     def head(m):
         m["audit_head_hash"] = "0" * 64
