@@ -1,8 +1,8 @@
 """`ccinspect logins normalize`: the canonical events exactly as the readers produced them.
 
 Each event carries its source file and line, so a user can check what was read and every alert can point
-at its lines. CSV cells that a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, CR first) get
-a leading apostrophe (OWASP's CSV-injection advice); JSON Lines keep every value exactly.
+at its lines. CSV text cells go through core.safe_cells (a cell a spreadsheet would run as a formula gets a
+leading apostrophe); JSON Lines keep every value exactly.
 """
 
 from __future__ import annotations
@@ -18,17 +18,13 @@ from datetime import datetime
 from pathlib import Path
 
 from ccinspect.core.files import atomic_write_text
+from ccinspect.core.safe_cells import csv_escape
 
 from .adapters import EVENT_COLUMNS, InputError, Problems, ReadContext, expand, open_input, read_file
 from .adapters.mapping import load_mapping
 from .pipeline import zone
 
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")
 _TEXT = ("account", "reason", "channel", "user_agent", "device_id", "country", "source_file")
-
-
-def safe_cell(value: str) -> str:
-    return "'" + value if value.startswith(_FORMULA) and value not in ("-",) else value
 
 
 def events(files: list[Path], problems: Problems, ctx: ReadContext, input_format: str) -> Iterator[dict]:
@@ -75,7 +71,7 @@ def normalize_files(patterns: list[str], *, out: Path | None = None, fmt: str = 
             w = csv.writer(f, lineterminator="\n")
             w.writerow(EVENT_COLUMNS)
             for ev in events(paths, problems, ctx, input_format):
-                w.writerow([safe_cell(str(ev.get(c) or "")) if c in _TEXT else ev.get(c) or "" for c in EVENT_COLUMNS])
+                w.writerow([csv_escape(ev.get(c) or "") if c in _TEXT else ev.get(c) or "" for c in EVENT_COLUMNS])
         else:
             for ev in events(paths, problems, ctx, input_format):
                 f.write(json.dumps({c: ev.get(c) for c in EVENT_COLUMNS}, ensure_ascii=False) + "\n")
