@@ -352,3 +352,17 @@ def test_truncated_gzip_is_damaged_and_the_lines_before_are_kept(tmp_path):
     assert 0 < len(evs) < 2000 and acct.damaged_lines == 1 and acct.status == "partial"
     assert "compressed data ends or is corrupt" in acct.damage[0]
     assert [e["source_line"] for e in evs[:3]] == ["1", "2", "3"]
+
+
+def test_canonical_csv_every_row_bad_beyond_the_located_sample_is_partial(tmp_path):
+    from ccinspect.detection.pipeline import scan_files
+
+    p = tmp_path / "day.csv"
+    p.write_text("ts,account,ip,result\n" + "yesterday,A1,1.2.3.4,failure\n" * 1500
+                 + "2024-12-10T09:00:00,A1,1.2.3.4,failure\n", encoding="utf-8")
+    roster = tmp_path / "roster.csv"
+    roster.write_text("account\nA1\n", encoding="utf-8")
+    run = scan_files([str(p)], roster, hash_inputs=False, threads=1)
+    (acct,) = run.result.problems.files.values()
+    assert (acct.lines, acct.malformed, acct.events) == (1502, 1500, 1)
+    assert acct.status == "partial" and run.partial

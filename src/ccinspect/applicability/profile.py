@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from ccinspect.core import textfile
 from ccinspect.core.dates import DateParseError, parse_date
 from ccinspect.core.errors import InputError, place_of
 
@@ -78,6 +79,13 @@ def parse_capital(value: Any, *, field: str = "capital") -> int:
     if amount > _MAX_CAPITAL:
         raise ProfileError(f"{field}: {value!r} is not a plausible amount (over {_MAX_CAPITAL:.0e} NTD)")
     return amount
+
+
+def recurring_duty_ids() -> set[str]:
+    """The ids `last_performed` may name: the catalog's recurring duties."""
+    from ccinspect.catalog import load_catalog
+
+    return {d.id for d in load_catalog().recurring.duties}
 
 
 def _shown(name: Any) -> str:
@@ -247,9 +255,21 @@ class BrokerProfile(BaseModel):
         if not isinstance(v, dict):
             raise ValueError("expected a mapping of duty id to date")
         try:
-            return {str(k): parse_date(d, field=f"last_performed.{_shown(k)}") for k, d in v.items()}
+            out = {str(k): parse_date(d, field=f"last_performed.{_shown(k)}") for k, d in v.items()}
         except DateParseError as exc:
             raise ValueError(str(exc)) from None
+        known = recurring_duty_ids()
+        unknown = sorted(k for k in out if k not in known)
+        if unknown:
+            raise ValueError(f"unknown duty id {', '.join(map(repr, unknown))}; expected one of "
+                             f"{', '.join(sorted(known))}")
+        today = dt.date.today()
+        future = {k: d for k, d in out.items() if d > today}
+        if future:  # would push the next due date past any calendar and drop the duty from it
+            k, d = sorted(future.items())[0]
+            raise ValueError(f"{_shown(k)}: {d.isoformat()} is in the future; expected the date "
+                             f"the duty was last done (on or before {today.isoformat()})")
+        return out
 
     def fiscal_year_end_date(self, year: int) -> dt.date:
         m, d = (int(x) for x in self.fiscal_year_end.split("-"))
@@ -316,12 +336,12 @@ def profile_from_mapping(data: dict[str, Any], where: str = "profile") -> Broker
 def load_profile(path: str | Path) -> BrokerProfile:
     p = Path(path)
     try:
-        raw = p.read_bytes().decode("utf-8-sig")
+        raw = textfile.read_text(p).text
     except OSError as exc:
         raise ProfileError(f"{p}: cannot read profile ({exc.strerror})") from None
-    except UnicodeDecodeError as exc:
-        line = exc.object[: exc.start].count(b"\n") + 1
-        raise ProfileError(f"{p}: line {line}: not UTF-8 text (byte {exc.start})") from None
+    except InputError as exc:  # neither UTF-8, UTF-16 nor CP950: the text names the encoding and the byte
+        line = f"line {exc.line}: " if exc.line else ""
+        raise ProfileError(f"{p}: {line}not UTF-8, UTF-16 or CP950 text: {exc.message}") from None
     try:
         data = json.loads(raw) if p.suffix.lower() == ".json" else yaml.safe_load(raw)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:

@@ -59,12 +59,21 @@ def count_lines(path: Path) -> int:
     return n + (last != b"\n")
 
 
-def _account_csv(sources: list[Source], lines: dict[str, int]) -> None:
-    """Canonical CSV is read by DuckDB: its lines are counted on the side, its malformed rows by the engine."""
-    for s in sources:
+def _account_csv(sources: list[Source], lines: dict[str, int], problems: Problems) -> None:
+    """Canonical CSV is read by DuckDB: its lines are counted on the side, its malformed rows by the engine.
+
+    The engine locates at most 1,000 bad rows; the rest are counted for all inputs together. They are
+    shared among the canonical CSV files in proportion to their unexplained rows, so a file whose every
+    row is bad is still "mostly malformed" (and the run partial)."""
+    csvs = [s for s in sources if s.fmt == "csv" and s.account is not None and str(s.origin) in lines]
+    rest = problems.by_file.get("(all inputs)", 0)
+    if rest and csvs:
+        room = {str(s.origin): max(lines[str(s.origin)] - 1 - s.account.malformed, 0) for s in csvs}
+        total = sum(room.values()) or 1
+        for s in csvs:
+            s.account.malformed += round(rest * room[str(s.origin)] / total)
+    for s in csvs:
         a = s.account
-        if s.fmt != "csv" or a is None or str(s.origin) not in lines:
-            continue
         malformed = a.malformed
         a.lines = lines[str(s.origin)]
         a.skip("header")
@@ -109,7 +118,7 @@ def scan_files(
         result = engine.scan(sources, customers, allow=allow, state=State(state_dir), problems=problems)
     attach_context(result.alerts, [c for a in problems.files.values() for c in a.context])
     hashes = {k: h for k, f in futures.items() if (h := f.result())}
-    _account_csv(sources, {k: f.result() for k, f in counts.items()})
+    _account_csv(sources, {k: f.result() for k, f in counts.items()}, problems)
     pool.shutdown()
     result.summary["partial"] = problems.partial
     result.summary["inputs_unreadable"] = sum(a.status == "unreadable" for a in problems.files.values())

@@ -14,6 +14,8 @@ import platform
 from datetime import datetime
 from pathlib import Path
 
+from ..core.files import atomic_dir
+from ..core.safe_cells import csv_row
 from .adapters import Source
 from .engine import TAIPEI, ScanResult
 from .rules import RuleSet
@@ -48,10 +50,10 @@ def alerts_csv(result: ScanResult) -> str:
     w.writerow(ALERT_COLUMNS)
     for a in result.alerts:
         d = a.as_dict()
-        w.writerow([
+        w.writerow(csv_row([
             ";".join(v) if isinstance(v, list) else json.dumps(v, ensure_ascii=False) if isinstance(v, dict) else v
             for v in (d[c] for c in ALERT_COLUMNS)
-        ])
+        ]))
     return buf.getvalue()
 
 
@@ -60,7 +62,7 @@ def notifications_csv(result: ScanResult) -> str:
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["account", "kind", "reason", "ips", "first"])
     for n in result.notifications:
-        w.writerow([n.account, n.kind, n.reason, ";".join(n.ips), n.first])
+        w.writerow(csv_row([n.account, n.kind, n.reason, ";".join(n.ips), n.first]))
     return buf.getvalue()
 
 
@@ -69,7 +71,7 @@ def malformed_csv(result: ScanResult) -> str:
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["file", "line", "field", "error"])
     for p in result.problems.samples:
-        w.writerow([p.file, p.line, p.field, p.message])
+        w.writerow(csv_row([p.file, p.line, p.field, p.message]))
     return buf.getvalue()
 
 
@@ -223,32 +225,18 @@ Serves {e(', '.join(rules.run_ref_ids.get('review', [])))} (regular review of au
 
 def write_outputs(out_dir: Path, result: ScanResult, rules: RuleSet, record: dict) -> dict[str, Path]:
     """alerts.json, alerts.csv, notifications.csv, malformed.csv, report.html and run.json, written in a
-    temporary folder that replaces `out_dir` whole (core.files.atomic_dir): never half a day's outputs."""
-    from ccinspect.core.files import atomic_dir  # noqa: PLC0415
-
-    with atomic_dir(out_dir) as tmp:
-        _write_outputs(tmp, result, rules, record)
-    return {k: out_dir / name for k, name in OUTPUT_FILES.items()}
-
-
-OUTPUT_FILES = {"json": "alerts.json", "alerts_csv": "alerts.csv", "notifications_csv": "notifications.csv",
-                "malformed_csv": "malformed.csv", "html": "report.html", "run": "run.json"}
-
-
-def _write_outputs(out_dir: Path, result: ScanResult, rules: RuleSet, record: dict) -> None:
-    files = {
-        "json": out_dir / "alerts.json",
-        "alerts_csv": out_dir / "alerts.csv",
-        "notifications_csv": out_dir / "notifications.csv",
-        "malformed_csv": out_dir / "malformed.csv",
-        "html": out_dir / "report.html",
-        "run": out_dir / "run.json",
-    }
-    files["json"].write_text(to_json(result, rules), encoding="utf-8")
-    files["alerts_csv"].write_text(alerts_csv(result), encoding="utf-8")
-    files["notifications_csv"].write_text(notifications_csv(result), encoding="utf-8")
-    files["malformed_csv"].write_text(malformed_csv(result), encoding="utf-8")
-    files["html"].write_text(to_html(result, rules, record), encoding="utf-8")
-    # The record names the other outputs with their digests, so tampering shows.
-    record = dict(record, outputs={k: {"file": p.name, "sha256": sha256_file(p)} for k, p in files.items() if k != "run"})
-    files["run"].write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")
+    temporary folder that replaces `out_dir` in one rename: a crash leaves the previous run's set whole."""
+    names = {"json": "alerts.json", "alerts_csv": "alerts.csv", "notifications_csv": "notifications.csv",
+             "malformed_csv": "malformed.csv", "html": "report.html", "run": "run.json"}
+    with atomic_dir(out_dir, keep_others=True) as tmp:
+        files = {k: tmp / n for k, n in names.items()}
+        files["json"].write_text(to_json(result, rules), encoding="utf-8")
+        files["alerts_csv"].write_text(alerts_csv(result), encoding="utf-8")
+        files["notifications_csv"].write_text(notifications_csv(result), encoding="utf-8")
+        files["malformed_csv"].write_text(malformed_csv(result), encoding="utf-8")
+        files["html"].write_text(to_html(result, rules, record), encoding="utf-8")
+        # The record names the other outputs with their digests, so tampering shows.
+        record = dict(record, outputs={k: {"file": p.name, "sha256": sha256_file(p)} for k, p in files.items()
+                                       if k != "run"})
+        files["run"].write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")
+    return {k: out_dir / n for k, n in names.items()}

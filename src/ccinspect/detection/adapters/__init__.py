@@ -14,7 +14,6 @@ import codecs
 import csv
 import functools
 import glob
-import gzip
 import io
 import ipaddress
 import re
@@ -165,10 +164,9 @@ def is_gzip(path: Path) -> bool:
 
 
 def open_text(path: Path) -> io.TextIOBase:
-    """Text stream of a plain or gzip file; undecodable bytes are replaced, not fatal."""
-    if is_gzip(path):
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", errors="replace", newline="")
-    return path.open("r", encoding="utf-8-sig", errors="replace", newline="")
+    """Text stream of a plain or gzip file in UTF-8 (with or without BOM), UTF-16 or CP950, as core.textfile
+    detects it; undecodable bytes are replaced, not fatal."""
+    return textfile.open_stream(path, errors="replace")[0]
 
 
 def head(path: Path, n: int = 4096) -> str:
