@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 import typer
 from rich.table import Table
 
+from ccinspect.core.exitcodes import ExitCode
+
 from .common import Fmt, Lang, console, emit_json, fail
 
 # The register engine (openpyxl, the catalog) is imported inside the commands, so that other
@@ -86,7 +88,7 @@ def status(
     else:
         _print_status(st, lang == Lang.en)
     if fail_on_gaps and st.gaps:
-        raise typer.Exit(1)
+        raise typer.Exit(int(ExitCode.FINDINGS))
 
 
 def _print_status(st, en: bool) -> None:

@@ -10,6 +10,7 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from ccinspect.core.exitcodes import ExitCode
 from ccinspect.detection.adapters import FORMATS, InputError
 from ccinspect.detection.rules import RulesError
 
@@ -79,6 +80,8 @@ def scan(
             err_console.print(f"  {p.file}:{p.line}: {p.field}: {p.message}", highlight=False, markup=False)
     if out:
         err_console.print(f"outputs in {out} (report.html, alerts.json, run.json)", highlight=False)
+    if res.problems.count:  # lines were lost: the results are partial, never exit 0
+        raise typer.Exit(int(ExitCode.PARTIAL))
 
 
 def _table(run) -> None:
