@@ -81,6 +81,13 @@ def parse_capital(value: Any, *, field: str = "capital") -> int:
     return amount
 
 
+def recurring_duty_ids() -> set[str]:
+    """The ids `last_performed` may name: the catalog's recurring duties."""
+    from ccinspect.catalog import load_catalog
+
+    return {d.id for d in load_catalog().recurring.duties}
+
+
 def _shown(name: Any) -> str:
     """A field name for messages; repr() when it holds control characters (one problem per line)."""
     return str(name) if str(name).isprintable() else repr(name)
@@ -248,9 +255,21 @@ class BrokerProfile(BaseModel):
         if not isinstance(v, dict):
             raise ValueError("expected a mapping of duty id to date")
         try:
-            return {str(k): parse_date(d, field=f"last_performed.{_shown(k)}") for k, d in v.items()}
+            out = {str(k): parse_date(d, field=f"last_performed.{_shown(k)}") for k, d in v.items()}
         except DateParseError as exc:
             raise ValueError(str(exc)) from None
+        known = recurring_duty_ids()
+        unknown = sorted(k for k in out if k not in known)
+        if unknown:
+            raise ValueError(f"unknown duty id {', '.join(map(repr, unknown))}; expected one of "
+                             f"{', '.join(sorted(known))}")
+        today = dt.date.today()
+        future = {k: d for k, d in out.items() if d > today}
+        if future:  # would push the next due date past any calendar and drop the duty from it
+            k, d = sorted(future.items())[0]
+            raise ValueError(f"{_shown(k)}: {d.isoformat()} is in the future; expected the date "
+                             f"the duty was last done (on or before {today.isoformat()})")
+        return out
 
     def fiscal_year_end_date(self, year: int) -> dt.date:
         m, d = (int(x) for x in self.fiscal_year_end.split("-"))

@@ -251,8 +251,14 @@ def _settle(c: Check, errors: list[dict], ctx: Context | None = None) -> Check:
     c.unusable = bad
     names = ", ".join(f"{e['file']}:{e.get('line') or 0} ({e.get('field')}: {e['message']})" for e in bad)
     bad_files = {e["file"] for e in bad}
-    roles = [[ctx.rel(p) for p in ps] for ps in ctx.files.values()] if ctx else [c.files]
-    lost = any(fs and set(fs) & set(c.files) and set(fs) <= bad_files for fs in roles)
+    lost = False
+    if ctx is not None and c.rule in ctx.spec.rules:
+        spec = ctx.spec.rules[c.rule]
+        files = {role: {ctx.rel(p) for p in ps} for role, ps in ctx.files.items()}
+        gone = {role for role, fs in files.items() if fs and fs <= bad_files}
+        # a role the rule needs has no readable file left, or none of its either-or roles has one
+        lost = bool(gone & set(spec.needs)) or bool(spec.needs_any) and not any(
+            r in files and r not in gone for r in spec.needs_any)
     if lost or bad_files >= set(c.files):
         c.status, c.summary = Status.ERROR, f"no usable evidence: {names}"
         c.error = bad[0]

@@ -27,6 +27,7 @@ from ccinspect.core import textfile
 from ccinspect.core.errors import InputError
 
 from .. import safezip
+from ..core.safe_cells import text_cells
 from .model import KINDS, Register, reference_problems
 
 REGISTER_YAML = "continuity.yaml"
@@ -264,6 +265,7 @@ def write_workbook(reg: Register, path: Path) -> Path:
                 if isinstance(c.value, dt.date):
                     c.number_format = "yyyy-mm-dd"
         _validations(ws, kind, fields)
+        text_cells(ws)  # a name typed as "=..." is read back as that text, never run as a formula
     buf = tempfile.SpooledTemporaryFile()
     wb.save(buf)
     buf.seek(0)

@@ -261,6 +261,10 @@ FILE_UPLOAD_PERMISSIONS = 0o640
 # store, where `ccinspect verify` finds what a crash mid-upload left and --sweep-orphans removes it.
 FILE_UPLOAD_TEMP_DIR = str(Path(env("CCINSPECT_UPLOAD_TMP") or VAR_DIR / "upload-tmp").resolve())
 Path(FILE_UPLOAD_TEMP_DIR).mkdir(mode=0o700, parents=True, exist_ok=True)
+# The audit chain's head, appended at every backup and by the daily `ccinspect anchor`: a file outside the
+# database (docs/web.md tells the operator to put it on other storage), checked by `verify` by default.
+AUDIT_ANCHOR_FILE = Path(env("CCINSPECT_ANCHOR_FILE") or VAR_DIR / "audit-anchors.txt").resolve()
+EVIDENCE_QUARANTINE = Path(env("CCINSPECT_QUARANTINE") or VAR_DIR / "evidence-quarantine").resolve()
 
 LOGGING = {
     "version": 1,
