@@ -24,12 +24,14 @@ run: bootstrap
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 # The web tests run twice: on SQLite (with everything else) and on PostgreSQL (TEST_DATABASE_URL).
 TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
 test: bootstrap
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports  # the kernel and the floors (pyproject.toml [tool.importlinter])
 	$(BIN)/pytest -q
 	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest -q -p no:cacheprovider tests/web -m "not browser"
 
