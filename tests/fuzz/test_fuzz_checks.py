@@ -70,7 +70,8 @@ def _assert_clean(checks, rec, aid: str) -> None:
     if rec["status"] == "error":
         err = rec["error"]
         assert "trace" not in err, f"{aid} crashed: {err}"
-        assert set(err) == {"file", "line", "field", "message"} and err["file"] and err["field"], err
+        assert {"file", "line", "field", "message"} <= set(err) <= {"file", "line", "field", "message", "message_id",
+                                                              "message_zh", "expected"} and err["file"] and err["field"], err
     for c in checks.values():
         assert c.analyzer == aid
 

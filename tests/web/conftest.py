@@ -62,6 +62,22 @@ def _collected_static() -> None:
 
 _collected_static()
 
+
+def _live_server_static_through_whitenoise() -> None:
+    """pytest-django's live server answers /static/ itself, from the source folders by unhashed names; the
+    pages name hashed files. Hand /static/ to the application instead, where whitenoise serves the collected
+    files (hashed, compressed, with their cache headers) as it does in production."""
+    from django.contrib.staticfiles import handlers
+
+    class ToApplication(handlers.StaticFilesHandler):
+        def _should_handle(self, path):
+            return False
+
+    handlers.StaticFilesHandler = ToApplication
+
+
+_live_server_static_through_whitenoise()
+
 import pytest  # noqa: E402
 from django.contrib.auth.hashers import Argon2PasswordHasher  # noqa: E402
 from django.utils import timezone, translation  # noqa: E402
@@ -90,6 +106,8 @@ def _media(settings, tmp_path):
     settings.LANGUAGE_CODE = "en"  # messages asserted in English; test_i18n checks the zh-Hant default
     translation.activate("en")
     settings.MEDIA_ROOT = tmp_path / "evidence"
+    settings.AUDIT_ANCHOR_FILE = tmp_path / "anchors" / "audit-anchors.txt"
+    settings.EVIDENCE_QUARANTINE = tmp_path / "quarantine"
     settings.EVIDENCE_MAX_BYTES = 64 * 1024
 
 

@@ -62,6 +62,9 @@ def test_onboard_a_broker_create_users_disable_and_unlock(browser, live_server, 
     assert "2024-06-30" in page.inner_text("#broker-history")
     page.screenshot(path=str(ARTIFACTS / f"61-{n}-broker-onboarded.png"), full_page=True)
     org = Organisation.objects.get(name=name)
+    prof = org.broker_profile()  # the form started from BrokerProfile's defaults, plus what was ticked
+    assert prof.internet_orders and prof.traditional_orders and prof.mobile_app and prof.cloud_user
+    assert not prof.voice_orders and prof.fiscal_year_end == "12-31" and prof.broker_code == f"9{n.upper()}1"
 
     # its users: an officer and an auditor (the initial password is shown once)
     initial = {}

@@ -120,7 +120,8 @@ def test_search_and_paging(world):
 
 
 def test_second_factor_for_every_role_that_reads_many_brokers(world):
-    assert Role.REGULATOR in MULTI_BROKER_ROLES and Role(Role.REGULATOR).needs_second_factor
+    assert {Role.REGULATOR, Role.REGULATOR_SUPERVISOR} <= MULTI_BROKER_ROLES
+    assert Role(Role.REGULATOR).needs_second_factor and Role(Role.REGULATOR_SUPERVISOR).needs_second_factor
     assert not Role(Role.SECURITY_OFFICER).needs_second_factor
     reg = make_user("reg2", world.reg, Role.REGULATOR)  # no device
     c = login_client(Client(), reg)

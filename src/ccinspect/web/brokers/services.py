@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 from pydantic import ValidationError
+from pydantic_core import PydanticUndefined
 
 from ccinspect.applicability import BrokerProfile, profile_tier
 from ccinspect.applicability.profile import NO_CAPITAL
@@ -35,6 +36,12 @@ class BrokerError(ValueError):
 
 # The profile's own fields, in the form's order; "name" is the organisation's.
 PROFILE_FIELDS = [n for n in BrokerProfile.model_fields if n != "name"]
+
+
+def defaults() -> dict:
+    """BrokerProfile's defaults (what a new broker's form starts from)."""
+    return {n: f.default for n, f in BrokerProfile.model_fields.items()
+            if n in PROFILE_FIELDS and f.default not in (None, PydanticUndefined, "") and not f.default_factory}
 
 
 def may_manage_brokers(actor) -> bool:

@@ -50,8 +50,9 @@ def broker_edit(request, pk=None):
     _admin(request)
     org = get_or_404(Organisation.objects.filter(kind=Organisation.BROKER), pk) if pk is not None else None
     history = svc.versions(org) if org is not None else []
-    initial = BrokerForm.initial_from(org.name, history[-1]["profile"]) if history else (
-        {"name": org.name} if org else {})
+    # a new broker starts from BrokerProfile's defaults (internet and traditional orders, brokerage, 12-31)
+    initial = BrokerForm.initial_from(org.name if org else "", history[-1]["profile"] if history else
+                                      svc.defaults())
     form = BrokerForm(request.POST or None, initial=initial, duties=_duties())
     if request.method == "POST" and form.is_valid():
         try:
@@ -68,9 +69,12 @@ def broker_edit(request, pk=None):
     others = [form[n] for n in form.fields if n not in {b.name for b in bools} and "." not in n
               and n not in ("effective_from", "note")]
     duties = [form[n] for n in form.fields if "." in n]
+    for v in history:
+        v["capital_shown"] = format_capital(v["profile"].get("capital"))
     return render(request, "brokers/edit.html", {
         "form": form, "org": org, "summary": summary, "history": list(reversed(history)), "bools": bools,
-        "others": others, "duties": duties, "nav_active": "brokers"}, status=400 if form.errors else 200)
+        "others": others, "duties": duties, "duties_open": any(f.value() for f in duties), "nav_active": "brokers"},
+        status=400 if form.errors else 200)
 
 
 @login_required

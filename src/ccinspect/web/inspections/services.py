@@ -369,7 +369,7 @@ def add_retest_evidence(user, f: Finding, *, name: str, data: bytes, note: str =
 
 # ---- automated check results --------------------------------------------------------------------------
 
-IMPORT_STATUSES = {"pass", "fail", "manual", "error"}
+IMPORT_STATUSES = {"pass", "fail", "manual", "error", "partial"}  # partial: judged on part of its evidence
 SHA_RE = re.compile(r"^[0-9a-f]{64}$")
 
 
