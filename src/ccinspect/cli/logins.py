@@ -83,7 +83,8 @@ def scan(
     _report_inputs(res.problems)
     if out:
         err_console.print(f"outputs in {out} (report.html, alerts.json, run.json)", highlight=False)
-    if run.partial:
+    # a line that could not be read is data lost, however few: the run says so in its exit code
+    if run.partial or res.problems.count:
         raise typer.Exit(ExitCode.PARTIAL)
 
 
