@@ -53,15 +53,8 @@ TIMING = """() => { const n = performance.getEntriesByType('navigation')[0];
           bytes: n.transferSize + r.reduce((a, x) => a + (x.transferSize || 0), 0), resources: r.length}; }"""
 
 
-def totp_code(secret: str) -> str:
-    sys.path.insert(0, str(ROOT / "src"))
-    from ccinspect.web.demo import totp_now  # noqa: PLC0415
-
-    return totp_now(secret)
-
-
 def sign_in(page, base: str, user: str) -> None:
-    from ccinspect.web.demo import DEMO_TOTP  # noqa: PLC0415
+    from ccinspect.web.demo import DEMO_TOTP, totp_now  # noqa: PLC0415
 
     page.goto(f"{base}/accounts/login/")
     page.fill("#username", user)
@@ -69,7 +62,7 @@ def sign_in(page, base: str, user: str) -> None:
     page.click("#signin")
     if user in DEMO_TOTP:
         page.wait_for_selector("#token")
-        page.fill("#token", totp_code(DEMO_TOTP[user]))
+        page.fill("#token", totp_now(DEMO_TOTP[user]))
         page.click("#signin")
     page.wait_for_url(re.compile(r".*/(dashboard|regulator)/.*"))
 
@@ -143,6 +136,10 @@ def main() -> None:
         from playwright.sync_api import sync_playwright  # noqa: PLC0415
 
         os.environ.update(DATABASE_URL=db_url, CCINSPECT_VAR=str(work), SECRET_KEY=env["SECRET_KEY"])
+        sys.path.insert(0, str(ROOT / "src"))
+        from ccinspect.web import setup  # noqa: PLC0415 - the demo's TOTP secrets live with its models
+
+        setup()
         found: dict = {}
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
@@ -171,7 +168,9 @@ def main() -> None:
             bad.append(f"{user} {path}: cold {cold.get('load', 0):.0f} ms, warm {r['load']:.0f} ms, status {r['status']}")
     loads = sorted((r["load"] for r in rows if not r.get("skipped") and r["run"] == "warm"), reverse=True)
     colds = sorted((r["load"] for r in rows if not r.get("skipped") and r["run"] == "cold"), reverse=True)
-    print(f"\n{len(loads)} pages; warm: slowest {loads[0]:.0f} ms, median {loads[len(loads) // 2]:.0f} ms; "
+    load1, load5, _ = os.getloadavg()
+    print(f"\nload average {load1:.1f} / {load5:.1f} on {os.cpu_count()} cores (figures inflate with it)")
+    print(f"{len(loads)} pages; warm: slowest {loads[0]:.0f} ms, median {loads[len(loads) // 2]:.0f} ms; "
           f"cold: slowest {colds[0]:.0f} ms, median {colds[len(colds) // 2]:.0f} ms (target < {args.target_ms:.0f} ms)")
     if bad:
         print("missed:\n  " + "\n  ".join(bad))

@@ -172,3 +172,13 @@ def test_one_bad_report_does_not_hide_the_others(ev):
     hf = checks["high_findings"]
     assert hf.status.value == "fail" and hf.unusable[0]["file"] == "vulnscan/reports/bad.xml"
     assert len(hf.facts) == 2 and all("critical 73756" in f.message for f in hf.facts)
+
+
+def test_unreadable_remediation_records_give_no_verdict_on_findings(ev):
+    write(ev, "vulnscan/reports/good.csv", (DATA / "tenable_sc_issue_9612.csv").read_text(encoding="utf-8"))
+    write(ev, "vulnscan/remediation.csv", "host,vuln_id,status,date\n2.3.4.5,73756,someday,2024-01-01\n")
+    checks, rec = run("vulnscan", ev, as_of=dt.date(2024, 3, 1))
+    hf = checks["high_findings"]
+    assert hf.status.value == "error" and hf.facts == []  # not "no risk assessment" for every finding
+    assert hf.unusable[0]["file"] == "vulnscan/remediation.csv"
+    assert checks["scan_interval"].status.value == "pass"  # the reports were still read

@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from ccinspect.core import textfile
 from ccinspect.core.dates import DateParseError, parse_date
 from ccinspect.core.errors import InputError, place_of
 
@@ -335,12 +336,12 @@ def profile_from_mapping(data: dict[str, Any], where: str = "profile") -> Broker
 def load_profile(path: str | Path) -> BrokerProfile:
     p = Path(path)
     try:
-        raw = p.read_bytes().decode("utf-8-sig")
+        raw = textfile.read_text(p).text
     except OSError as exc:
         raise ProfileError(f"{p}: cannot read profile ({exc.strerror})") from None
-    except UnicodeDecodeError as exc:
-        line = exc.object[: exc.start].count(b"\n") + 1
-        raise ProfileError(f"{p}: line {line}: not UTF-8 text (byte {exc.start})") from None
+    except InputError as exc:  # neither UTF-8, UTF-16 nor CP950: the text names the encoding and the byte
+        line = f"line {exc.line}: " if exc.line else ""
+        raise ProfileError(f"{p}: {line}not UTF-8, UTF-16 or CP950 text: {exc.message}") from None
     try:
         data = json.loads(raw) if p.suffix.lower() == ".json" else yaml.safe_load(raw)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:

@@ -31,7 +31,7 @@ def sha256(path: Path) -> str:
 
 
 def _located(exc: InputError, shown: str) -> EvidenceError:
-    return EvidenceError(shown, exc.line or 0, "(encoding)", exc.msg.format("en", **exc.params))
+    return EvidenceError(shown, exc.line or 0, "(encoding)", exc.msg, **exc.params)  # keeps the message id
 
 
 def read_text(path: Path, shown: str) -> str:
@@ -268,6 +268,8 @@ def _program(member: str, head: bytes) -> None:
 def check_archive(path: Path, shown: str) -> None:
     """A ZIP among the evidence is named for what it is: a dangerous one (path traversal, bomb, program
     inside) by its danger; a safe one is not read (unpack it). Office workbooks are checked, then read."""
+    if not path.is_file():
+        return
     with path.open("rb") as fh:
         head = fh.read(4)
     if not safezip.is_zip(head):

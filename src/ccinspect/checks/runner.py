@@ -26,9 +26,10 @@ MAX_FACTS = 200  # facts kept per check in the report; the rest are counted
 def _error_dict(exc: Exception, shown: str) -> dict:
     if isinstance(exc, EvidenceError):
         return exc.to_dict()
-    if isinstance(exc, InputError):
+    if isinstance(exc, InputError):  # the kernel's (e.g. an undecodable byte): same shape as the others
         d = exc.to_dict()
-        d["file"] = shown
+        d.pop("record", None)
+        d.update(file=shown, line=exc.line or 0, field=exc.field or "(encoding)")
         return d
     return {"file": shown, "line": 0, "field": "(file)", "message": f"{type(exc).__name__}: {exc}"}
 
@@ -251,8 +252,14 @@ def _settle(c: Check, errors: list[dict], ctx: Context | None = None) -> Check:
     c.unusable = bad
     names = ", ".join(f"{e['file']}:{e.get('line') or 0} ({e.get('field')}: {e['message']})" for e in bad)
     bad_files = {e["file"] for e in bad}
-    roles = [[ctx.rel(p) for p in ps] for ps in ctx.files.values()] if ctx else [c.files]
-    lost = any(fs and set(fs) & set(c.files) and set(fs) <= bad_files for fs in roles)
+    lost = False
+    if ctx is not None and c.rule in ctx.spec.rules:
+        spec = ctx.spec.rules[c.rule]
+        files = {role: {ctx.rel(p) for p in ps} for role, ps in ctx.files.items()}
+        gone = {role for role, fs in files.items() if fs and fs <= bad_files}
+        # a role the rule needs has no readable file left, or none of its either-or roles has one
+        lost = bool(gone & set(spec.needs)) or bool(spec.needs_any) and not any(
+            r in files and r not in gone for r in spec.needs_any)
     if lost or bad_files >= set(c.files):
         c.status, c.summary = Status.ERROR, f"no usable evidence: {names}"
         c.error = bad[0]

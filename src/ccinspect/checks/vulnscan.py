@@ -11,7 +11,7 @@ from pathlib import Path
 from ccinspect.core.dates import months_after, months_before
 
 from .evidence import read_csv
-from .model import Check, Fact
+from .model import Check, Fact, Status
 from .scanners import WORDS, Finding, Scan, level_of, read_scan_report
 
 __all__ = ["WORDS", "Finding", "Scan", "analyze", "analyze_security_tests", "level_of", "load_scans"]
@@ -100,7 +100,12 @@ def _high_findings(ctx, scans: list[Scan], files: list[Path]) -> Check:
     if "remediation" in ctx.files:
         rp = ctx.files["remediation"][0]
         rfiles.append(rp)
-        remediation = ctx.read(rp, load_remediation, rp, ctx.rel(rp)) or {}
+        got = ctx.read(rp, load_remediation, rp, ctx.rel(rp))
+        if got is None:  # without the records every open finding would look unassessed: no verdict
+            return Check(ctx.analyzer, "high_findings", tuple(ctx.spec.rules["high_findings"].ref_ids),
+                         Status.ERROR, f"the remediation records {ctx.rel(rp)} could not be read",
+                         files=sorted({ctx.rel(f) for f in rfiles}))
+        remediation = got
     latest: dict[str, Scan] = {}
     for s in scans:
         for h in s.hosts:

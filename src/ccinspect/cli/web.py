@@ -3,38 +3,25 @@
 from __future__ import annotations
 
 import os
-import secrets
 import shutil
 import sys
 from pathlib import Path
 
 import typer
 
+from ccinspect.core import settings
+from ccinspect.core.exitcodes import ExitCode
+
 from .common import console, emit_json, fail
 
 web_app = typer.Typer(help="The web application: database, demo data, results import.", no_args_is_help=True)
 
 
-def _var() -> Path:
-    return Path(os.environ.get("CCINSPECT_VAR", "var")).resolve()
-
-
-def _on(name: str) -> bool:
-    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+_var = settings.var_dir
 
 
 def _secret_key() -> None:
-    """SECRET_KEY from the environment, else one kept in var/secret_key (created 0600 on first use).
-    In production (CCINSPECT_HTTPS) it must come from the environment: the settings then refuse to start."""
-    if os.environ.get("SECRET_KEY") or _on("CCINSPECT_DEBUG") or _on("CCINSPECT_HTTPS"):
-        return
-    path = _var() / "secret_key"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_urlsafe(50))
-    os.environ["SECRET_KEY"] = path.read_text().strip()
+    settings.ensure_secret_key()
 
 
 def _django():
@@ -80,7 +67,7 @@ def check(deploy: bool = typer.Option(False, "--deploy", help="also the producti
         _manage(*args)
     except SystemCheckError as exc:
         console.print(str(exc), highlight=False, markup=False)
-        raise typer.Exit(1) from None
+        raise typer.Exit(int(ExitCode.FINDINGS)) from None
 
 
 @web_app.command("manage", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})

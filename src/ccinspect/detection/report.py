@@ -30,6 +30,8 @@ def to_json_obj(result: ScanResult, rules: RuleSet) -> dict:
         "summary": result.summary,
         "alerts": [a.as_dict() for a in result.alerts],
         "notifications": [n.as_dict() for n in result.notifications],
+        "partial": result.problems.partial,
+        "accounting": result.problems.inputs(),  # per input file: what it gave, what was lost and why
         "malformed": {
             "count": result.problems.count,
             "by_file": dict(result.problems.by_file),
@@ -106,8 +108,10 @@ def run_record(
             {"file": str(s.origin), "format": s.fmt, "bytes": s.origin.stat().st_size,
              "sha256": hashes.get(str(s.origin)), "events": s.events, "ignored_lines": s.ignored,
              "malformed": result.problems.by_file.get(str(s.origin), 0) + result.problems.by_file.get(str(s.path), 0)}
-            for s in sources
+            for s in sources if s.account is not None
         ],
+        "accounting": result.problems.inputs(),
+        "partial": result.problems.partial,
         "arguments": args,
         "rules": {"version": rules.version, "sha256": rules.sha256, "source": rules.source},
         "counts": {k: result.summary[k] for k in ("events", "valid_events", "failures", "successes", "malformed",
@@ -185,6 +189,13 @@ def to_html(result: ScanResult, rules: RuleSet, record: dict | None = None) -> s
             f"<tr><td>{e(i['file'])}</td><td>{e(i['format'])}</td><td><code>{e(i['sha256'] or '')}</code></td></tr>"
             for i in record["inputs"]
         )
+    accounting = "".join(
+        f"<tr class='{'high' if a['status'] in ('partial', 'unreadable') else ''}'><td>{e(a['file'])}</td>"
+        f"<td>{e(a['format'])}</td><td>{e(a['status'])}</td><td>{a['lines']:,}</td><td>{a['events']:,}</td>"
+        f"<td>{e(', '.join(f'{k} {v:,}' for k, v in a['not_login'].items()))}</td><td>{a['malformed']:,}</td>"
+        f"<td>{a['damaged']:,}</td><td>{e('; '.join(a['warnings']) or (a.get('error') or {}).get('message', ''))}</td></tr>"
+        for a in result.problems.inputs()
+    )
     generated = datetime.now(TAIPEI).isoformat(timespec="seconds")
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Login monitoring {e(s.get('first') or '')[:10]}</title>
@@ -204,6 +215,8 @@ Serves {e(', '.join(rules.run_ref_ids.get('review', [])))} (regular review of au
 <table><tr><th>account</th><th>why</th><th>message</th></tr>{notes}</table>
 <h2>Charts</h2>{charts}
 <h2>Counts</h2><table>{stats}</table>
+<h2>Every line of every input (每個輸入檔的逐行交代)</h2>
+<table><tr><th>file</th><th>format</th><th>status</th><th>lines</th><th>events</th><th>not a login event</th><th>malformed</th><th>damaged</th><th>warnings</th></tr>{accounting}</table>
 <h2>Malformed input ({result.problems.count})</h2>
 <table><tr><th>file</th><th>line</th><th>field</th><th>error</th></tr>{bad}</table>
 <h2>Inputs</h2><table><tr><th>file</th><th>format</th><th>SHA-256</th></tr>{inputs}</table>

@@ -38,6 +38,7 @@ class Structure:
     promised: int = 0            # records the valid chunk headers announce
     truncated_at: int | None = None   # byte where a truncated file ends inside a chunk
     missing_chunks: int = 0      # chunks the file header counts but the file is too short to hold
+    bad_header: bool = False     # the file header is not an EVTX header (damaged, or not EVTX at all)
 
     @property
     def estimated_missing(self) -> int:
@@ -48,19 +49,19 @@ class Structure:
 
 
 def structure(path: Path) -> Structure:
-    """Read the file and chunk headers (64 KiB steps), never the records."""
+    """Read the file and chunk headers (64 KiB steps), never the records. Never raises on content."""
     size = path.stat().st_size
     with path.open("rb") as f:
         head = f.read(HEADER_SIZE)
-        if not head.startswith(FILE_MAGIC) or len(head) < 0x30:
-            raise ValueError("not an EVTX file (no ElfFile header)")
+        if len(head) < 0x30:  # the file header itself is cut short
+            return Structure(size=size, header_chunks=0, truncated_at=size, bad_header=not head.startswith(FILE_MAGIC))
         st = Structure(size=size, header_chunks=struct.unpack_from("<H", head, 0x2A)[0])
+        if not head.startswith(FILE_MAGIC):  # damaged header: the chunks may still be there
+            st.bad_header, st.header_chunks = True, 0
         off = HEADER_SIZE
         while off < size:
             f.seek(off)
             ch = f.read(0x30)
-            if off + CHUNK_SIZE > size:
-                st.truncated_at = size
             if ch[:8] == CHUNK_MAGIC and len(ch) >= 0x28:
                 first, last = struct.unpack_from("<QQ", ch, 0x08)
                 st.chunks += 1
@@ -69,9 +70,11 @@ def structure(path: Path) -> Structure:
             elif ch.strip(b"\x00"):
                 st.bad_chunks += 1
             off += CHUNK_SIZE
-        slots = (size - HEADER_SIZE) // CHUNK_SIZE + (1 if (size - HEADER_SIZE) % CHUNK_SIZE else 0)
-        if st.truncated_at is not None or size < HEADER_SIZE:
-            st.missing_chunks = max(0, st.header_chunks - slots)
+        body = max(0, size - HEADER_SIZE)
+        whole = body // CHUNK_SIZE
+        if body % CHUNK_SIZE or whole < st.header_chunks:
+            st.truncated_at = size
+            st.missing_chunks = max(0, st.header_chunks - whole - (1 if body % CHUNK_SIZE else 0))
     return st
 
 
@@ -91,14 +94,23 @@ class EvtxRead:
         """(reason, records lost) for each kind of damage found; empty for a sound file."""
         st, out = self.structure, []
         short = max(0, st.promised - self.records)
+        if st.bad_header:
+            out.append(("the file header is not an EVTX header (damaged, or not an EVTX file)",
+                        0 if (short or self.records) else 1))
+        cut = ""
         if st.truncated_at is not None:
             est = st.estimated_missing
-            out.append((f"file truncated at byte {st.truncated_at:,}: the last chunk is incomplete"
-                        + (f", {st.missing_chunks} more chunk(s) missing (about {est:,} records)" if st.missing_chunks else ""),
-                        est))
+            part = "the last chunk is incomplete" if (st.size - HEADER_SIZE) % CHUNK_SIZE else "chunks are missing"
+            more = f", {st.missing_chunks} chunk(s) missing (about {est:,} records)" if st.missing_chunks else ""
+            cut = f"file truncated at byte {st.truncated_at:,}: {part}{more}"
+            if est or not short:
+                # nothing to estimate from (no chunk left): still at least one record lost
+                out.append((cut, est if (est or st.chunks) else 1))
+                cut = ""
         if short:
             detail = "; ".join(self.errors[:3])
-            out.append((f"{short:,} of {st.promised:,} records the chunk headers announce could not be read"
+            out.append(((f"{cut}; " if cut else "")
+                        + f"{short:,} of {st.promised:,} records the chunk headers announce could not be read"
                         + (f" ({detail})" if detail else ""), short))
         elif self.errors:
             out.append(("parser errors: " + "; ".join(self.errors[:3]), 0))

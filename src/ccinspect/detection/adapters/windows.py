@@ -22,8 +22,8 @@ from __future__ import annotations
 import csv
 import json
 import re
-import unicodedata
 import xml.etree.ElementTree as ET
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -33,7 +33,9 @@ from ccinspect.core.errors import InputError as CoreInputError
 from ccinspect.core.textfile import TextLines, detect_encoding
 from ccinspect.core.textfile import open_text as open_lines
 
-from . import evtxfile
+from . import READERS, FileAccount, ReadContext, Reader, evtxfile, register, validate_row
+from .accounting import escape_account
+from .clock import Clock
 
 NS = "{http://schemas.microsoft.com/win/2004/08/events/event}"
 FORMATS = ("evtx", "winxml", "wincsv")
@@ -86,9 +88,13 @@ LOGON_TYPES = {
 }
 REMOTE_LOGON_TYPES = frozenset({"3", "8", "10", "12"})
 SECURITY_EVENTS = frozenset({4624, 4625, 4648, 4768, 4771, 4776})
-OPENSSH_EVENTS = frozenset({1, 2, 3, 4, 5})  # OpenSSH/Operational: one id per level, text in `payload`
+# OpenSSH for Windows (its manifest, contrib/win32/openssh/Openssh-events.man): provider "OpenSSH", one
+# event id per level (1 critical, 2 error, 3 warning, 4 information, 6 debug), fields `process` and
+# `payload` (the sshd message), rendered "%1: %2".
+OPENSSH_EVENTS = frozenset({1, 2, 3, 4, 6})
 WANTED = SECURITY_EVENTS | OPENSSH_EVENTS
 _NO_ADDRESS = {"", "-"}
+MAX_CONTEXT = 10_000  # 4648 events kept per file to explain alerts (all are counted)
 
 
 @dataclass(slots=True)
@@ -101,6 +107,7 @@ class WinEvent:
     computer: str = ""
     data: dict[str, str] = field(default_factory=dict)   # EventData by Name
     record_id: str = ""
+    flags: list[str] = field(default_factory=list)        # "escaped": the export held characters XML forbids
 
 
 @dataclass(slots=True)
@@ -131,25 +138,11 @@ class Damage:
 
 # --- control characters ---------------------------------------------------------------------------
 
-_BIDI = set("\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-
-
-def _is_control(c: str) -> bool:
-    return c in _BIDI or unicodedata.category(c) in ("Cc", "Zl", "Zp")
-
 
 def escape(text: str) -> tuple[str, bool]:
-    """Control, line-separator and bidi characters as \\xNN / \\uNNNN; and whether any was found."""
-    if text.isprintable() and not any(c in _BIDI for c in text):
-        return text, False
-    out, hit = [], False
-    for c in text:
-        if _is_control(c):
-            hit = True
-            out.append(f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}")
-        else:
-            out.append(c)
-    return "".join(out), hit
+    """Control and direction characters as \\xNN / \\uNNNN (the accounting's rule); and whether any was found."""
+    out, flags = escape_account(text)
+    return out, "escaped" in flags
 
 
 # --- login meaning --------------------------------------------------------------------------------
@@ -210,6 +203,13 @@ def _reason(code: str, table: dict[str, str], prefix: str) -> str | None:
 
 def login(ev: WinEvent) -> Login | Context | NotLogin | Bad:
     """What one Windows event means for login monitoring."""
+    m = _meaning(ev)
+    if ev.flags and isinstance(m, (Login, Context)):
+        m.flags = sorted(set(m.flags) | set(ev.flags))
+    return m
+
+
+def _meaning(ev: WinEvent) -> Login | Context | NotLogin | Bad:
     d, eid = ev.data, ev.event_id
     if eid in OPENSSH_EVENTS and (ev.provider.lower() == "openssh" or ev.channel.lower().startswith("openssh")):
         return _openssh(ev)
@@ -220,7 +220,8 @@ def login(ev: WinEvent) -> Login | Context | NotLogin | Bad:
         subj, f2 = _name(d.get("SubjectUserName", ""))
         return Context({"ts": ev.time, "account": acct, "subject": subj,
                         "target_server": escape(d.get("TargetServerName", ""))[0],
-                        "ip": _ip(d.get("IpAddress", "")), "process": escape(d.get("ProcessName", ""))[0]},
+                        "ip": "" if _ip(d.get("IpAddress", "")) in _NO_ADDRESS else _ip(d.get("IpAddress", "")),
+                        "process": escape(d.get("ProcessName", ""))[0]},
                        flags=sorted(set(flags + f2)))
     acct, flags = _name(d.get("TargetUserName", ""))
     if eid in (4624, 4625):
@@ -307,9 +308,12 @@ def _from_json(data: str, eid: int, rid: int) -> WinEvent | Bad:
                 data[f"#{i}"] = _text(v)
         else:
             for k, v in raw.items():
-                if k == "#attributes":
+                tv = type(v)
+                if tv is str:  # most values: one pass, no call
+                    data[k] = v
+                elif k == "#attributes":
                     continue
-                if isinstance(v, dict) and "#text" not in v:  # UserData: one wrapper element
+                elif tv is dict and "#text" not in v:  # UserData: one wrapper element
                     data.update({kk: _text(vv) for kk, vv in v.items() if kk != "#attributes"})
                 else:
                     data[k] = _text(v)
@@ -318,13 +322,19 @@ def _from_json(data: str, eid: int, rid: int) -> WinEvent | Bad:
                     record_id=str(rid))
 
 
+def _structure(path: Path) -> evtxfile.Structure:
+    """The file's EVTX structure; a file with neither an EVTX header nor a single chunk is no EVTX at all
+    (`--input-format evtx` on another file) and is refused, not read as a damaged one."""
+    st = evtxfile.structure(path)
+    if st.bad_header and not st.chunks:
+        raise CoreInputError("not an EVTX file: no 'ElfFile' header and no 'ElfChnk' chunk", file=str(path),
+                             expected="a Windows event log file (.evtx)")
+    return st
+
+
 def evtx_events(path: Path, wanted: frozenset[int] | None = None) -> Iterator[WinEvent | Skipped | Bad | Damage]:
     """EVTX records; after the last, a `Damage` for each kind of loss the file's structure shows."""
-    try:
-        st = evtxfile.structure(path)
-    except ValueError as exc:
-        raise CoreInputError(f"{exc}", file=str(path), expected="an EVTX file") from None
-    read = evtxfile.EvtxRead(st)
+    read = evtxfile.EvtxRead(_structure(path))
     for eid, rid, data in evtxfile.records(path, read, wanted):
         if data is None:
             yield Skipped(f"record:{rid}", eid)
@@ -337,6 +347,9 @@ def evtx_events(path: Path, wanted: frozenset[int] | None = None) -> Iterator[Wi
 # --- XML ------------------------------------------------------------------------------------------
 
 _DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
+# Characters XML 1.0 forbids, which Windows' renderers still write (a control character in a value):
+# written out as \xNN so one value does not end the file's reading, and the event is flagged.
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def _lines(lines: TextLines) -> Iterator[str | Damage]:
@@ -398,6 +411,7 @@ def xml_events(path: Path) -> Iterator[WinEvent | Bad | Damage]:
     stack: list[ET.Element] = []
     starts: list[str] = []
     n, on_line = 0, 0
+    dirty: set[int] = set()
     with lines:
         try:
             for item in _lines(lines):
@@ -408,6 +422,14 @@ def xml_events(path: Path) -> Iterator[WinEvent | Bad | Damage]:
                     item = _DECL.sub("", item.lstrip("\ufeff"), count=1)
                 if lines.line != n:
                     n, on_line = lines.line, 0
+                if "<!DOCTYPE" in item or "<!ENTITY" in item:
+                    # no export has a DTD; entities would put text of the file's choosing into names
+                    yield Bad(str(n), "xml", "refused a DTD or entity declaration, file not read")
+                    yield Damage(str(n), "XML with a DTD: file not read")
+                    return
+                if _XML_INVALID.search(item):
+                    item = _XML_INVALID.sub(lambda m: f"\\x{ord(m.group()):02x}", item)
+                    dirty.add(n)
                 parser.feed(item)
                 for kind, el in parser.read_events():
                     tag = el.tag.rsplit("}", 1)[-1]
@@ -419,7 +441,12 @@ def xml_events(path: Path) -> Iterator[WinEvent | Bad | Damage]:
                         continue
                     stack.pop()
                     if tag == "Event" and starts:
-                        yield _element_event(el, starts.pop())
+                        where = starts.pop()
+                        ev = _element_event(el, where)
+                        first = int(where.split("#")[0])
+                        if isinstance(ev, WinEvent) and any(first <= x <= n for x in dirty):
+                            ev.flags.append("escaped")
+                        yield ev
                         if stack:
                             stack[-1].clear()  # keep memory flat over millions of events
             parser.feed("</ccinspect-root>")
@@ -522,7 +549,7 @@ def message_fields(event_id: int, message: str, where: str = "") -> dict[str, st
                        f"{escape(raw.strip())[0][:60]!r} (a field value with a line break?); not attributed")
         blank_before = False
         label, value = m["label"].strip(), (m["value"] or "")
-        if not indented and not value:
+        if not indented and not value and label not in allowed[""]:
             if label in sections:
                 return Bad(where, "Message", f"section {label!r} appears twice (a field value with a line break?); "
                            "not attributed")
@@ -574,7 +601,12 @@ def win_time(text: str) -> str | None:
     return None
 
 
-_EV_HEADER = ["level", "date and time", "source", "event id", "task category"]
+_EV_HEADER = ["date and time", "source", "event id", "task category"]
+
+
+def _event_viewer(low: list[str]) -> bool:
+    """Event Viewer's "Save as CSV" header: Level (Keywords in the Security log), then these four."""
+    return len(low) >= 5 and low[0] in ("level", "keywords") and low[1:5] == _EV_HEADER
 
 
 def csv_events(path: Path) -> Iterator[WinEvent | Skipped | Bad | Damage]:
@@ -598,7 +630,7 @@ def csv_events(path: Path) -> Iterator[WinEvent | Skipped | Bad | Damage]:
             first, offset = next(it, ""), 2
         header = next(csv.reader([first]), [])
         low = [h.strip().lower() for h in header]
-        if low[:5] == _EV_HEADER:
+        if _event_viewer(low):
             cols = {"id": 3, "time": 1, "msg": 5, "provider": 2, "record": None, "channel": None, "computer": None}
         elif "id" in low and "message" in low and "timecreated" in low:
             cols = {"id": low.index("id"), "time": low.index("timecreated"), "msg": low.index("message"),
@@ -609,15 +641,18 @@ def csv_events(path: Path) -> Iterator[WinEvent | Skipped | Bad | Damage]:
         else:
             raise CoreInputError(
                 "not a Windows event CSV export", file=str(path), line=offset, field="header",
-                expected="Event Viewer's 'Level,Date and Time,Source,Event ID,Task Category' or PowerShell "
+                expected="Event Viewer's 'Level (or Keywords),Date and Time,Source,Event ID,Task Category' or PowerShell "
                          "Get-WinEvent's 'Message,Id,…,TimeCreated' columns")
         reader = csv.reader(it)
         prev = 0
         need = max(c for c in (cols["id"], cols["time"], cols["msg"]) if c is not None)
         for rec in reader:
             where, prev = str(offset + prev + 1), reader.line_num
-            yield from damages
-            damages.clear()
+            if damages:
+                yield from damages
+                damages.clear()
+                yield Bad(where, "bytes", "the record holds bytes that cannot be decoded; not read")
+                continue
             if not rec or not any(x.strip() for x in rec):
                 continue
             if len(rec) <= need:
@@ -661,6 +696,18 @@ def _col(rec: list[str], cols: dict[str, int | None], name: str) -> str:
     return rec[c].strip() if c is not None and len(rec) > c else ""
 
 
+def attach_context(alerts, contexts: list[dict], limit: int = 50) -> None:
+    """Give each alert the explicit-credential events (4648) of its accounts or addresses: who used
+    whose credentials, towards which server, from which process. Context only: never counted as logins."""
+    if not contexts:
+        return
+    for a in alerts:
+        accts, ips = {x.lower() for x in a.accounts}, set(a.ips)
+        a.context = [c for c in contexts
+                     if c["account"].lower() in accts or c["subject"].lower() in accts or (c["ip"] and c["ip"] in ips)
+                     ][:limit]
+
+
 # --- one entry point ------------------------------------------------------------------------------
 
 
@@ -680,7 +727,7 @@ def sniff(path: Path) -> str | None:
     first = text.split("\n", 2)
     line = first[1] if first[0].startswith("#TYPE") and len(first) > 1 else first[0]
     low = [c.strip().lower() for c in next(csv.reader([line]), [])]
-    if low[:5] == _EV_HEADER or {"id", "message", "timecreated"} <= set(low):
+    if _event_viewer(low) or {"id", "message", "timecreated"} <= set(low):
         return "wincsv"
     return None
 
@@ -711,39 +758,80 @@ def _filter(items: Iterator, wanted: frozenset[int] | None) -> Iterator:
             yield it
 
 
-# --- login rows for the engine --------------------------------------------------------------------
+# Logons without a source address (service, batch, local system) are most of a server's 4624s; their
+# JSON says so before it is parsed. A value cannot forge this text: quotes inside values are escaped.
+_NO_ADDRESS_JSON = ('"IpAddress":"-"', '"IpAddress":""', '"IpAddress":null')
+_ADDRESS_EVENTS = frozenset({4624, 4625, 4768, 4771})
 
 
-def login_rows(path: Path, problems, fmt: str = "auto") -> Iterator[dict | None]:
-    """Canonical rows of one Windows file; None for each record that is not a login event."""
-    from . import validate_row  # noqa: PLC0415 - the package imports this module lazily
-
-    for item in read_events(path, fmt, WANTED):
-        if isinstance(item, Skipped):
-            yield None
-        elif isinstance(item, Bad):
-            problems.add(path, item.where, item.field, item.reason)
-        elif isinstance(item, Damage):
-            problems.add(path, item.where, "damaged", item.reason, max(item.n, 1))
+def _evtx_for_logins(path: Path, acct: FileAccount) -> Iterator[WinEvent | Skipped | Bad | Damage]:
+    """evtx_events for login monitoring: records that cannot be a login with an address are not parsed."""
+    read = evtxfile.EvtxRead(_structure(path))
+    skipped: Counter = Counter()  # counted here, in bulk: most records of a Security log are not logons
+    for eid, rid, data in evtxfile.records(path, read, WANTED):
+        if data is None:
+            skipped[f"event_{eid}"] += 1
+        elif eid in _ADDRESS_EVENTS and any(x in data for x in _NO_ADDRESS_JSON):
+            skipped[f"event_{eid}_no_address"] += 1
         else:
-            m = login(item)
-            if isinstance(m, Bad):
-                problems.add(path, m.where, m.field, m.reason)
-            elif isinstance(m, Login) and m.row["ip"]:
-                r = validate_row(m.row, problems, path, item.where)
-                if r is not None:
-                    yield r
+            yield _from_json(data, eid, rid)
+    for kind, n in skipped.items():
+        acct.lines += n
+        acct.skip(kind, n)
+    for reason, n in read.damage():
+        yield Damage("-", reason, n)
+
+
+# --- login events for the engine ------------------------------------------------------------------
+
+
+def read(path: Path, acct: FileAccount, ctx: ReadContext, fmt: str = "auto") -> Iterator[dict]:
+    """Login events of one Windows file, every record accounted in `acct`."""
+    clock = Clock(ctx.tz, ctx.now)
+    items = _evtx_for_logins(path, acct) if (fmt == "evtx" or (fmt == "auto" and sniff(path) == "evtx")) \
+        else read_events(path, fmt, WANTED)
+    for item in items:
+        if isinstance(item, Damage):
+            if item.n:
+                acct.lines += item.n
+                acct.damaged(item.where, item.reason, item.n)
             else:
-                yield None  # context (4648), NTLM without an address (4776), other events
+                acct.warnings.append(item.reason)
+            continue
+        acct.lines += 1
+        if isinstance(item, Skipped):
+            acct.skip(f"event_{item.event_id}")
+            continue
+        if isinstance(item, Bad):
+            acct.bad(item.where, item.field, item.reason)
+            continue
+        m = login(item)
+        if isinstance(m, Bad):
+            acct.bad(m.where, m.field, m.reason)
+        elif isinstance(m, NotLogin):
+            acct.skip(m.kind)
+        elif isinstance(m, Context):
+            acct.skip("context_4648")
+            if len(acct.context) < MAX_CONTEXT:
+                when = clock.parse(m.row["ts"])
+                acct.context.append({**m.row, "ts": when[0] if when else m.row["ts"], "event": m.event_id,
+                                     "source_file": acct.file, "source_line": item.where})
+        elif not m.row["ip"]:
+            acct.skip("ntlm_no_address")  # 4776 names a workstation, never an address
+        else:
+            when = clock.parse(m.row["ts"])
+            if when is None:
+                acct.bad(item.where, "time", f"not a time: {m.row['ts'][:40]!r}")
+                continue
+            m.row["ts"], m.row["_future"] = when
+            m.row["flags"] = m.flags  # already escaped here, so the accounting counts the flag from us
+            for f in m.flags:
+                acct.flagged[f] += 1
+            row = validate_row(m.row, acct, path, item.where)
+            if row is not None:
+                yield acct.event(row, item.where)
 
 
-def evtx_rows(path: Path, problems) -> Iterator[dict | None]:
-    return login_rows(path, problems, "evtx")
-
-
-def xml_rows(path: Path, problems) -> Iterator[dict | None]:
-    return login_rows(path, problems, "winxml")
-
-
-def csv_rows(path: Path, problems) -> Iterator[dict | None]:
-    return login_rows(path, problems, "wincsv")
+for _name_, _label in (("evtx", "Windows EVTX"), ("winxml", "Windows event XML"), ("wincsv", "Windows event CSV")):
+    if _name_ not in READERS:
+        register(Reader(_name_, _label, lambda p, a, c, f=_name_: read(p, a, c, f)))

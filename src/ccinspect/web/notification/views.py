@@ -23,7 +23,7 @@ from .permissions import cases_for, notifications_for
 
 
 def _period(request):
-    from ccinspect.applicability import DateParseError, parse_date
+    from ccinspect.core.dates import DateParseError, parse_date
 
     out = []
     for k in ("from", "to"):
@@ -75,7 +75,7 @@ def notification_detail(request, pk):
 @require_safe
 def case_list(request):
     if request.user.organisation_id is None or request.user.sees_all_brokers:
-        return redirect("notification")
+        return overview(request)  # counts per broker only
     qs = cases_for(request.user).select_related("notification", "incident")
     st = request.GET.get("status", "")
     if st in dict(Case.STATUSES):
@@ -96,6 +96,8 @@ def case_detail(request, pk):
 @login_required
 @require_POST
 def case_action(request, pk, action):
+    if not request.user.can_prepare:
+        raise PermissionDenied(_("Only the broker's security officer or administrator changes this."))
     case = get_or_404(cases_for(request.user), pk)
     try:
         if action == "escalate":
