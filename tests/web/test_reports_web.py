@@ -152,7 +152,7 @@ def test_cli_report(signed, tmp_path):
     for args, message in [
         (["report", "inspection", "999999", "-o", str(tmp_path / "x.pdf")], "no inspection 999999"),
         (["report", "tracking", "--broker", "Nobody", "-o", str(tmp_path / "x.xlsx")], "no broker 'Nobody'"),
-        (["report", "inspection", str(w.insp_a.pk), "-o", str(tmp_path / "missing" / "x.pdf")], "is not a directory"),
+        (["report", "inspection", str(w.insp_a.pk), "-o", str(tmp_path / "missing" / "x.pdf")], "-o: folder"),
         (["report", "statement", "--broker", "Broker A", "--ciso", "a", "--chairman", "b", "--president", "c",
           "--auditor", "d", "--board-date", "2026-13-01", "-o", str(tmp_path / "x.pdf")], "is not a date"),
         (["report", "statement", "--broker", "Broker A", "--year", "2025", "--ciso", "a", "--chairman", "b",
