@@ -139,3 +139,29 @@ def test_cli_template_and_check(folder):
     (folder / "bad.yaml").write_text("format: x\n", encoding="utf-8")
     res = runner.invoke(app, ["attest", "check", str(folder / "bad.yaml")])
     assert res.exit_code == 2
+
+
+def test_inspection_reads_attestations_back_into_results(tmp_path):
+    from tests.checks.test_rules_and_inspect import PROFILE
+
+    from ccinspect.applicability import load_profile
+    from ccinspect.checks.runner import inspect
+
+    ev = tmp_path / "evidence"
+    (ev / "attestation").mkdir(parents=True)
+    for f in ("cert.pdf", "soa.pdf"):
+        (ev / "attestation" / f).write_bytes(b"%PDF-1.4\n")
+    write_template(ev / "attestation" / "iso.yaml", topic_ids=["iso27001"])
+    fill_yaml(ev / "attestation" / "iso.yaml", GOOD)
+    (ev / "attestation" / "broken.yaml").write_text("format: nope\n", encoding="utf-8")
+    (ev / "stray.txt").write_text("x", encoding="utf-8")
+    res = inspect(load_profile(PROFILE), ev, AS_OF)
+    r = res.get("CC-12000.8")
+    assert r is not None and r.status.value == "pass", r and r.summary
+    assert "attestation.iso27001" in r.summary
+    listed = {e["path"]: e for e in res.evidence}
+    assert listed["attestation/iso.yaml"]["analyzers"] == ["attestation"]
+    assert "error" in listed["attestation/broken.yaml"]
+    assert "warning" in listed["stray.txt"]  # files no analyzer reads stay listed with a warning
+    # a requirement no analyzer serves and no questionnaire answers is still manual
+    assert res.get("CC-16000.1").status.value == "manual"

@@ -62,6 +62,16 @@ class Topic(_Strict):
         return ref_id in self.ref_ids or any(ref_id == s or ref_id.startswith(s + ".") for s in self.scope)
 
 
+    def requirement_ids(self, cat, served: set[str]) -> tuple[str, ...]:
+        """The requirements this topic evidences in the version in force: named ones, and the applicable
+        nodes under its scope that no analyzer serves (`served`)."""
+        fv = cat.version(self.framework)
+        out = [r.ref_id for r in fv.requirements
+               if r.ref_id in self.ref_ids
+               or (r.ref_id not in served and r.assessable and self.covers(self.framework, r.ref_id))]
+        return tuple(out)
+
+
 class TopicsFile(_Strict):
     topics: list[Topic]
 

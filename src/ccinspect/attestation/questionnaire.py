@@ -191,7 +191,11 @@ def judge(answers: dict[str, TopicAnswers], as_of: dt.date, *, base: Path, file:
     """One check per topic in the questionnaire: pass when every question is answered, every document is
     attached and present, nothing has expired, dated answers fall within the topic's interval, and a
     reviewer other than the preparer signed off; manual while incomplete; fail on what is wrong."""
+    from ccinspect.catalog import load_catalog
+    from ccinspect.checks.rules import load_rules
+
     topics = topics or load_topics()
+    cat, served = load_catalog(), set(load_rules().ref_ids())
     checks = []
     for tid, ta in answers.items():
         t = topics.get(tid)
@@ -239,7 +243,7 @@ def judge(answers: dict[str, TopicAnswers], as_of: dt.date, *, base: Path, file:
         prep, rev = ta.answers.get("prepared_by"), ta.answers.get("reviewer")
         if prep and rev and prep.strip().casefold() == rev.strip().casefold():
             wrong.append(fact(f"reviewer {rev!r} is the preparer: sign-off needs someone else", "reviewer"))
-        refs = tuple(t.ref_ids + t.scope) or tuple(t.focus_points)
+        refs = t.requirement_ids(cat, served)
         if wrong:
             status, summary = Status.FAIL, f"{len(wrong)} finding(s) in the attestation"
         elif missing:
