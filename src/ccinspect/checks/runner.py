@@ -153,7 +153,21 @@ Analyzer = Callable[[Context], list[Check]]
 
 
 def registry() -> dict[str, Analyzer]:
-    from . import accounts, assets, auditlogs, bcp, firewall, host, iot, logins, passwords, training, vulnscan
+    from . import (
+        accounts,
+        assets,
+        auditlogs,
+        bcp,
+        endofsupport,
+        exposure,
+        firewall,
+        host,
+        iot,
+        logins,
+        passwords,
+        training,
+        vulnscan,
+    )
 
     return {
         "accounts": accounts.analyze,
@@ -165,6 +179,8 @@ def registry() -> dict[str, Analyzer]:
         "security_tests": vulnscan.analyze_security_tests,
         "bcp": bcp.analyze,
         "assets": assets.analyze,
+        "end_of_support": endofsupport.analyze,
+        "exposure": exposure.analyze,
         "iot": iot.analyze,
         "host": host.analyze,
         "logins": logins.analyze,
