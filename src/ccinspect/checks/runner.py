@@ -156,6 +156,7 @@ Analyzer = Callable[[Context], list[Check]]
 def registry() -> dict[str, Analyzer]:
     from . import (
         accounts,
+        antivirus,
         assets,
         auditlogs,
         bcp,
@@ -181,6 +182,7 @@ def registry() -> dict[str, Analyzer]:
         "bcp": bcp.analyze,
         "assets": assets.analyze,
         "end_of_support": endofsupport.analyze,
+        "antivirus": antivirus.analyze,
         "exposure": exposure.analyze,
         "iot": iot.analyze,
         "host": host.analyze,
