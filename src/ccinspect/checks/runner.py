@@ -168,6 +168,7 @@ def registry() -> dict[str, Analyzer]:
         iot,
         logins,
         passwords,
+        socialengineering,
         training,
         vulnscan,
     )
@@ -185,6 +186,7 @@ def registry() -> dict[str, Analyzer]:
         "end_of_support": endofsupport.analyze,
         "antivirus": antivirus.analyze,
         "backups": backups.analyze,
+        "social_engineering": socialengineering.analyze,
         "exposure": exposure.analyze,
         "iot": iot.analyze,
         "host": host.analyze,
