@@ -59,7 +59,12 @@ def analyze(ctx) -> list[Check]:
                                 "{n} core system(s) without a sound tolerable interruption time", files))
 
     if "drill_rto" in ctx.active:
-        m, m_source = ctx.interval("drill_rto", "drill_months")
+        iv = _interval(ctx, "drill_rto")
+        if not iv.binds:
+            checks.append(ctx.check("drill_rto", [], "", "", files,
+                                    manual=f"{iv.source}; tier {ctx.tier} has no drill frequency"))
+            return checks + _ddos(ctx, drills)
+        m, m_source = iv.months, iv.note
         since = ctx.months_ago(m)
         facts = []
         for system in core:
@@ -84,8 +89,24 @@ def analyze(ctx) -> list[Check]:
                                 f"all {len(core)} core systems drilled within {m} months ({m_source}), RTO/RPO met",
                                 f"{{n}} BCP drill finding(s); interval {m} months ({m_source})", files))
 
+    return checks + _ddos(ctx, drills)
+
+
+def _interval(ctx, rule: str):
+    """The drill interval, judged where the continuity register judges it."""
+    from ccinspect.catalog import load_catalog
+    from ccinspect.continuity.intervals import drill_interval
+
+    p = ctx.params(rule)
+    return drill_interval(load_catalog(), ctx.tier, recurring=p["recurring"], tier_duty=p.get("tier_duty"),
+                          profile=ctx.profile, profile_key=f"{ctx.analyzer}.{rule}")
+
+
+def _ddos(ctx, drills: list[dict]) -> list[Check]:
+    checks: list[Check] = []
     if "ddos_drill" in ctx.active:
-        m = int(ctx.params("ddos_drill")["drill_months"])
+        iv = _interval(ctx, "ddos_drill")
+        m = iv.months
         since = ctx.months_ago(m)
         ddos = sorted((d for d in drills if d["kind"] == "ddos"), key=lambda d: d["date"])
         facts = []
@@ -96,6 +117,7 @@ def analyze(ctx) -> list[Check]:
         elif recent[-1]["result"] != "passed":
             facts.append(_f(recent[-1], f"DDoS drill on {recent[-1]['date']} recorded as failed"))
         checks.append(ctx.check("ddos_drill", facts,
-                                f"DDoS drill on {recent[-1]['date'] if recent else '-'} passed",
-                                "{n} DDoS drill finding(s)", [ctx.files["drills"][0]]))
+                                f"DDoS drill on {recent[-1]['date'] if recent else '-'} passed, within {m} months "
+                                f"({iv.note})", f"{{n}} DDoS drill finding(s); interval {m} months ({iv.note})",
+                                [ctx.files["drills"][0]]))
     return checks

@@ -154,7 +154,24 @@ Analyzer = Callable[[Context], list[Check]]
 
 
 def registry() -> dict[str, Analyzer]:
-    from . import accounts, assets, auditlogs, bcp, firewall, host, iot, logins, passwords, training, vulnscan
+    from . import (
+        accounts,
+        antivirus,
+        assets,
+        auditlogs,
+        backups,
+        bcp,
+        endofsupport,
+        exposure,
+        firewall,
+        host,
+        iot,
+        logins,
+        passwords,
+        socialengineering,
+        training,
+        vulnscan,
+    )
 
     return {
         "accounts": accounts.analyze,
@@ -166,6 +183,11 @@ def registry() -> dict[str, Analyzer]:
         "security_tests": vulnscan.analyze_security_tests,
         "bcp": bcp.analyze,
         "assets": assets.analyze,
+        "end_of_support": endofsupport.analyze,
+        "antivirus": antivirus.analyze,
+        "backups": backups.analyze,
+        "social_engineering": socialengineering.analyze,
+        "exposure": exposure.analyze,
         "iot": iot.analyze,
         "host": host.analyze,
         "logins": logins.analyze,
@@ -359,6 +381,11 @@ def inspect(profile: BrokerProfile, evidence_dir: Path | str, as_of: dt.date, *,
         all_checks.extend(checks)
         runs.append(run)
 
+    att_checks, att_run = attestations(root, as_of)
+    if att_run["files"] or att_run["errors"]:
+        all_checks.extend(att_checks)
+        runs.append(att_run)
+
     # Every file in the folder, hashed, with the analyzers that read it.
     readers: dict[str, list[str]] = {}
     for run in runs:
@@ -414,6 +441,38 @@ def inspect(profile: BrokerProfile, evidence_dir: Path | str, as_of: dt.date, *,
     return Inspection(profile, as_of, app.tier, app.version, str(root), results, evidence, runs, outside,
                       {"unreadable": sorted(unreadable.values(), key=lambda e: e["file"]),
                        "not_used": [e["path"] for e in evidence if "warning" in e]})
+
+
+ATTESTATION_DIR = "attestation"
+
+
+def attestations(root: Path, as_of: dt.date) -> tuple[list[Check], dict]:
+    """The filled-in attestation questionnaires under attestation/ (YAML or XLSX), each judged on its own:
+    a bad one is reported and the others still count."""
+    from ccinspect.attestation.questionnaire import judge, read
+    from ccinspect.core.errors import InputError
+
+    checks: list[Check] = []
+    run: dict = {"analyzer": "attestation", "title": "Attestation questionnaires (attestation/*.yaml, *.xlsx)",
+                 "status": "skipped", "files": [], "error": None, "errors": []}
+    folder = root / ATTESTATION_DIR
+    if not folder.is_dir():
+        return checks, run
+    for p in sorted(folder.rglob("*")):
+        if not p.is_file() or p.suffix.lower() not in (".yaml", ".yml", ".xlsx"):
+            continue
+        rel = p.relative_to(root).as_posix()
+        try:
+            found = judge(read(p), as_of, base=p.parent, file=rel)
+        except InputError as exc:
+            run["errors"].append(exc.to_dict() | {"file": rel})
+            continue
+        run["files"].append(rel)
+        checks.extend(found)
+    if run["files"] or run["errors"]:
+        run["status"] = "ran" if not run["errors"] else "partial" if run["files"] else "error"
+        run["error"] = run["errors"][0] if run["errors"] else None
+    return checks, run
 
 
 def load_entered_dates(root: Path) -> tuple[dict[str, dt.date], list[dict]]:

@@ -7,6 +7,7 @@ import typer
 from ccinspect.core.exitcodes import epilog
 
 from . import applicability as _applicability
+from . import attest as _attest
 from . import brokers as _brokers
 from . import catalog as _catalog
 from . import continuity as _continuity
@@ -27,6 +28,7 @@ app.add_typer(_catalog.app, name="catalog")
 app.add_typer(_brokers.app, name="broker")
 app.add_typer(_continuity.app, name="continuity")
 app.add_typer(_logins.app, name="logins")
+app.add_typer(_attest.app, name="attest")
 _applicability.register(app)
 _demo.register(app)
 _inspect.register(app)

@@ -222,3 +222,43 @@ def export(
         fail(f"--out: folder {out.parent} does not exist; expected a folder in an existing one")
     for p in write_oscal(cat, out, version, day):
         console.print(f"wrote {p}")
+
+
+@app.command("coverage")
+def coverage(
+    lang: Lang = typer.Option(Lang.zh, "--lang"),
+    fmt: str = typer.Option("table", "--format", help="table | json | markdown"),
+    out: Path = typer.Option(None, "--out", help="write to this file (json, markdown) instead of stdout"),
+) -> None:
+    """How each requirement and focus point is evidenced: automated, records or attestation."""
+    from ccinspect.checks.coverage import build, markdown
+
+    if fmt not in ("table", "json", "markdown"):
+        fail(f"--format: expected table, json or markdown, got {fmt!r}")
+    try:
+        cov = build()
+    except ValueError as exc:
+        fail(str(exc))
+    if fmt in ("json", "markdown"):
+        import json
+
+        text = markdown(cov) if fmt == "markdown" else json.dumps(cov, ensure_ascii=False, indent=2) + "\n"
+        if out:
+            atomic_write_text(out_file(out), text)
+        else:
+            typer.echo(text, nl=False)
+        return
+    en = lang == Lang.en
+    t = Table(title="Focus points" if en else "查核重點")
+    for col in ("id", "method", "analyzers / attestation", "focus point" if en else "查核重點"):
+        t.add_column(col)
+    for p in cov["focus_points"]:
+        t.add_row(p["id"], p["method"] or "—", ", ".join(p["analyzers"] + p["attestation"]),
+                  p["text_en"] if en else p["text"])
+    console.print(t)
+    t2 = Table(title="Totals" if en else "合計")
+    for col in ("", "automated", "records", "attestation", "none", "total"):
+        t2.add_column(col)
+    for k, c in cov["totals"].items():
+        t2.add_row(k, *(str(c[m]) for m in ("automated", "records", "attestation", "none", "total")))
+    console.print(t2)

@@ -12,11 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ccinspect.applicability import BrokerProfile, profile_tier
-from ccinspect.applicability.engine import duty_view
 from ccinspect.catalog import Catalog, load_catalog
 from ccinspect.core.dates import dual, months_after
 from ccinspect.core.results import Check, gap_check
 
+from .intervals import drill_interval
 from .model import (
     MOMENT_TEXT,
     MOMENT_TEXT_EN,
@@ -259,19 +259,12 @@ def _dr_major_impact(r: _Run, rule: Rule) -> None:
 
 
 def _bcp_drill_due(r: _Run, rule: Rule) -> None:
-    duty = next((d for d in r.cat.tier_schedule.duties if d.id == rule.params["tier_duty"]), None)
-    if duty is None:
-        raise ValueError(f"rule {rule.id}: unknown tier duty {rule.params['tier_duty']}")
-    view = duty_view(duty, r.tier, r.cat)
-    if r.tier not in view.tiers:
-        r.note(rule, f"分級表之{view.name}僅適用第 {','.join(map(str, view.tiers))} 級；第 {r.tier} 級未列頻率",
-               f"the tier schedule's {view.name_en} binds tiers {','.join(map(str, view.tiers))}; "
-               f"tier {r.tier} has no frequency")
+    iv = drill_interval(r.cat, r.tier, tier_duty=rule.params["tier_duty"], recurring=rule.params["recurring"],
+                        profile=r.profile, profile_key=rule.params.get("profile_key"))
+    if not iv.binds:
+        r.note(rule, f"{iv.source_zh}；第 {r.tier} 級未列頻率", f"{iv.source}; tier {r.tier} has no frequency")
         return
-    months, assumed = view.frequency_months, False
-    if months is None:
-        rec = next(d for d in r.cat.recurring.duties if d.id == rule.params["recurring"])
-        months, assumed = rec.every_months, rec.assumed
+    months, assumed = iv.months, iv.assumed
     for s in r.reg.systems:
         drills = r.drills_of(DrillKind.bcp, s.id)
         last = drills[-1].date if drills else None
@@ -335,7 +328,10 @@ def _drill_over_tolerable(r: _Run, rule: Rule) -> None:
 
 
 def _yearly(r: _Run, rule: Rule, kind: DrillKind, due_kind: str, zh: str, en: str) -> None:
-    months = int(rule.params["months"])
+    if "recurring" in rule.params:
+        months = drill_interval(r.cat, r.tier, recurring=rule.params["recurring"]).months
+    else:
+        months = int(rule.params["months"])
     drills = r.drills_of(kind)
     last = drills[-1].date if drills else None
     due = months_after(last, months) if last else None
