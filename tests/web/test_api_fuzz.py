@@ -32,12 +32,13 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from ccinspect.web import urls  # noqa: F401  (mounts the routers on the API)
+from ccinspect.web.accounts.models import Role
 from ccinspect.web.api.api import api
 from ccinspect.web.continuity import demo as continuity_demo
 from ccinspect.web.incidents import services as incidents
 from ccinspect.web.inspections import services as svc
 
-from .conftest import deficient_with_finding, token_for
+from .conftest import deficient_with_finding, make_user, token_for
 
 EXAMPLES = int(os.environ.get("CCINSPECT_API_FUZZ_EXAMPLES", "12"))
 
@@ -92,13 +93,15 @@ def fuzz_world(world):
                                                      "detected_at": "2025-06-01T10:00"})
     continuity_demo.seed(w.a, w.officer, dt.date(2025, 6, 30))
     _b_item, ev_b, f_b = deficient_with_finding(w, w.insp_b, w.officer_b)
-    w.tokens = {k: token_for(getattr(w, k)) for k in ("officer", "auditor", "regulator")}
+    w.tokens = {k: token_for(getattr(w, k)) for k in ("officer", "auditor", "regulator", "site", "admin")}
+    # the user lifecycle is fuzzed on a user of its own: disabling the officer would end the officer's token
+    spare = make_user("fuzz_spare", w.a, Role.SECURITY_OFFICER)
     IDS.clear()
     IDS.update({
         "inspection_id": [w.insp_a.pk, old.pk, w.insp_b.pk], "item_id": [item.pk, f_b.item_id],
         "finding_id": [f.pk, f_b.pk], "evidence_id": [ev.pk, ev_b.pk], "incident_id": [inc.pk],
         "broker_id": [w.a.pk, w.b.pk], "ref_id": [item.ref_id], "owner_id": [w.officer.pk, w.officer_b.pk],
-        "supersedes_id": [ev.pk, ev_b.pk],
+        "supersedes_id": [ev.pk, ev_b.pk], "user_id": [spare.pk, w.officer_b.pk],
     })
     # Django's test client does the same: a request must not close the test's transaction-bound connection
     request_started.disconnect(close_old_connections)
@@ -127,6 +130,10 @@ def test_api_fuzz(case, fuzz_world):
     if label.startswith("GET /api/regulator/"):
         _run(case, w.tokens["regulator"])
         return
+    if label == "POST /api/brokers":  # onboarding is the site administrator's (editing and retiring are
+        _run(case, w.tokens["site"])  # fuzzed as the officer, refused: retiring broker A would end its tokens)
+    if label.startswith(("GET /api/users", "POST /api/users")):  # the broker administrator's
+        _run(case, w.tokens["admin"])
     _run(case, w.tokens["officer"])
     if label in AUDITOR_OPS:
         _run(case, w.tokens["auditor"])
