@@ -69,3 +69,26 @@ def test_firewall_reviews(ev):
     _, rec = run("firewall", ev)
     assert (rec["error"]["file"], rec["error"]["line"], rec["error"]["field"]) == (
         "firewall/rule_reviews.csv", 2, "review_date")
+
+
+def test_real_evtx_sample_through_the_login_readers(ev):
+    import shutil
+    from pathlib import Path
+
+    src = Path(__file__).parent / "data" / "auditlogs" / "Security_short_selected.evtx"
+    (ev / "auditlogs/samples").mkdir(parents=True)
+    shutil.copy(src, ev / "auditlogs/samples/dc01.evtx")
+    checks, rec = run("auditlogs", ev)
+    c = checks["record_fields"]
+    assert rec["status"] == "ran" and c.status.value == "pass"
+    assert "all 2 sampled records" in c.summary  # the 4625 and the 4776; other events are no logons
+    # A truncated copy beside it: named, and the good file still judged
+    data = src.read_bytes()
+    (ev / "auditlogs/samples/dc02.evtx").write_bytes(data[: len(data) // 2])
+    write(ev, "auditlogs/samples/app.csv", "user_id,timestamp,source_ip\n,2024-06-01T10:00:00,10.0.0.1\n")
+    checks, rec = run("auditlogs", ev)
+    c = checks["record_fields"]
+    bad = {e["file"] for e in rec["errors"]}
+    assert bad == {"auditlogs/samples/dc02.evtx"}
+    assert c.status.value == "fail" and [f.file for f in c.facts] == ["auditlogs/samples/app.csv"]
+    assert c.unusable[0]["file"] == "auditlogs/samples/dc02.evtx"

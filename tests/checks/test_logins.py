@@ -42,3 +42,15 @@ def test_no_roster_is_manual_without_running(ev):
     checks, rec = run("logins", ev)
     assert rec["status"] == "skipped"
     assert "logins/customers.csv" in checks["login_review"].summary
+
+
+def test_a_damaged_log_beside_a_good_one_is_a_fact_with_what_was_lost(ev):
+    write(ev, "logins/logs/day.csv", _logs(14))
+    write(ev, "logins/logs/auth.log", "Jun 27 09:00:00 core1 sshd[1]: Failed password for C1 from 61.220.1.9 port 2 ssh2\n"
+          + "garbage\n" * 3)
+    write(ev, "logins/customers.csv", "account\n" + "\n".join(f"C{m}" for m in range(30)) + "\n")
+    checks, rec = run("logins", ev)
+    c = checks["login_review"]
+    assert rec["status"] == "ran"
+    lost = [f for f in c.facts if f.message.startswith("login log partial")]
+    assert len(lost) == 1 and "3 of 4 line(s) lost" in lost[0].message and lost[0].file == "logins/logs/auth.log"

@@ -101,3 +101,15 @@ def test_malformed_inf_and_pam(ev):
     _linux(ev, auth="auth requisite\n")
     _, rec = run("passwords", ev)
     assert rec["error"]["file"] == "linux/h1/etc/pam.d/common-auth" and rec["error"]["line"] == 1
+
+
+def test_one_bad_pam_file_leaves_the_other_hosts_judged(ev):
+    write(ev, "linux/web01/etc/login.defs", "PASS_MAX_DAYS 90\n")
+    write(ev, "linux/db01/etc/login.defs", "PASS_MAX_DAYS 365\n")
+    write(ev, "linux/db01/etc/pam.d/common-auth", "auth [success=1 pam_unix.so\n")  # unclosed control
+    checks, rec = run("passwords", ev)
+    assert rec["status"] == "partial"
+    assert rec["errors"][0]["file"] == "linux/db01/etc/pam.d/common-auth"
+    rot = checks["rotation"]
+    assert rot.status.value == "partial" and "web01" in rot.summary
+    assert rot.unusable[0]["field"] == "control"

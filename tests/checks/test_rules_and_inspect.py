@@ -136,7 +136,8 @@ def test_malformed_file_errors_only_its_analyzer(tmp_path):
     runs = {a["analyzer"]: a for a in res.analyzers}
     assert runs["training"]["error"] == {"file": "training/records.csv", "line": 4, "field": "hours",
                                          "message": "'six' is not a number"}
-    assert [a for a, r in runs.items() if r["status"] == "error"] == ["training"]
+    # the roster was read: the analyzer ran in part; the rules that need the records are errors
+    assert [a for a, r in runs.items() if r["status"] in ("error", "partial")] == ["training"]
     assert res.get("CC-13000.3").status.value == "error"
     assert res.get("CC-15000.3").status.value == "error"
     assert res.get("CC-18000.2.f").status.value == "fail"  # other analyzers still ran
@@ -150,7 +151,7 @@ def test_missing_evidence_is_manual_not_pass(tmp_path):
     res = inspect(load_profile(PROFILE), tmp_path, dt.date.fromisoformat(AS_OF))
     assert res.counts()["pass"] == 0 and res.counts()["fail"] == 0
     r = res.get("CC-18000.2.f")
-    assert r.status.value == "manual" and "accounts/*.csv" in r.summary
+    assert r.status.value == "manual" and "accounts/*" in r.summary
 
 
 def test_bad_profile_and_date_exit_2(tmp_path):

@@ -1,3 +1,5 @@
+import datetime as dt
+
 from tests.checks.conftest import run, write
 
 STAFF = ("employee_id,name,role,start_date,end_date\n"
@@ -46,3 +48,30 @@ def test_training_malformed_hours(ev):
         "training/records.csv", 2, "hours")
     assert checks["certificates"].status.value == "manual"  # no certificates file: not run, not errored
     assert checks["awareness_all_staff"].status.value == "error"
+
+
+def test_training_records_in_xlsx_with_chinese_headers_and_a_csv_beside(ev):
+    from openpyxl import Workbook
+
+    write(ev, "hr/staff.csv", "employee_id,name,role,start_date\nS1,Sec One,security,2020-01-01\n"
+                              "E1,Emp One,trader,2020-01-01\nE2,Emp Two,trader,2020-01-01\n")
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["員工編號", "課程名稱", "類別", "上課日期", "時數", "評量結果"])
+    ws.append(["S1", "事件應變", "專業", dt.datetime(2024, 3, 1), 16, "通過"])
+    ws.append(["E1", "資安宣導", "宣導", dt.datetime(2024, 2, 1), 3, None])
+    (ev / "training").mkdir(parents=True, exist_ok=True)
+    wb.save(ev / "training" / "records_2024.xlsx")
+    write(ev, "training/records.csv", REC + "E2,Awareness,awareness,2024-01-10,3,\nS1,Awareness,awareness,2024-01-10,3,\n")
+    checks, rec = run("training", ev)
+    assert rec["status"] == "ran"
+    assert checks["security_staff_hours"].status.value == "pass"
+    assert checks["awareness_all_staff"].status.value == "pass"
+    # a bad cell names the sheet row and the column
+    ws.append(["E2", "x", "宣導", "someday", 3, None])
+    wb.save(ev / "training" / "records_2024.xlsx")
+    checks, rec = run("training", ev)
+    assert rec["errors"][0] == {"file": "training/records_2024.xlsx", "line": 4, "field": "date",
+                                "message": rec["errors"][0]["message"]}
+    assert checks["awareness_all_staff"].status.value == "fail"  # judged on records.csv; E1 now lacks one
+    assert checks["awareness_all_staff"].unusable[0]["file"] == "training/records_2024.xlsx"

@@ -1,4 +1,4 @@
-from tests.checks.conftest import run, write
+from tests.checks.conftest import AS_OF, run, write
 
 GVM = """<?xml version="1.0" encoding="UTF-8"?>
 <report id="r1" format_id="a994b278-1f62-11e1-96ac-406186ea4fc5" extension="xml">
@@ -86,7 +86,7 @@ def test_entity_expansion_is_refused(ev):
             '<report><scan_start>&b;</scan_start></report>\n')
     write(ev, "vulnscan/reports/a.xml", bomb)
     _, rec = run("vulnscan", ev)
-    assert rec["status"] == "error" and "unsafe XML" in rec["error"]["message"]
+    assert rec["status"] == "error" and "refused" in rec["error"]["message"]
 
 
 def test_bad_nessus_severity_and_csv_cvss(ev):
@@ -132,6 +132,43 @@ def test_fuzz_regression_nessus_time_and_dtd(tmp_path):
           "99999999999999999</tag></HostProperties></ReportHost></Report></NessusClientData_v2>")
     _, rec = run("vulnscan", tmp_path)  # was OSError (Errno 75) from fromtimestamp: a crash
     assert rec["error"]["field"] == "HOST_START" and rec["error"]["file"] == "vulnscan/reports/a.nessus"
+    # A DOCTYPE naming an external DTD is what Qualys writes: allowed, and the DTD is never fetched
+    # (port 9 would refuse or hang); the report is then read and found to lack its date.
     write(tmp_path, "vulnscan/reports/a.nessus", '<!DOCTYPE r SYSTEM "http://127.0.0.1:9/x.dtd"><report/>')
-    _, rec = run("vulnscan", tmp_path)  # an external DTD was silently ignored; now refused
+    _, rec = run("vulnscan", tmp_path)
+    assert rec["error"]["field"] == "scan_start"
+    # An external entity is still refused.
+    write(tmp_path, "vulnscan/reports/a.nessus",
+          '<!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><report><scan_start>&x;</scan_start></report>')
+    _, rec = run("vulnscan", tmp_path)
     assert rec["error"]["field"] == "(xml)" and "refused" in rec["error"]["message"]
+
+
+def test_assumed_pentest_interval_is_the_brokers_to_set(ev):
+    from ccinspect.applicability import BrokerProfile
+    from ccinspect.checks.rules import load_rules
+    from ccinspect.checks.runner import Context, active_rules, match_files, registry, run_analyzer
+
+    write(ev, "vulnscan/security_tests.csv", TESTS + "pentest,2023-03-01,X,web,0,\n")
+    checks, _ = run("security_tests", ev, tier=2)
+    pt = checks["penetration_test"]
+    assert pt.status.value == "fail" and "assumption" in pt.facts[0].message
+    spec = load_rules().analyzers["security_tests"]
+    files = match_files(ev, spec)
+    prof = BrokerProfile(capital=5_000_000_000, assumed_intervals={"security_tests.penetration_test": 24})
+    ctx = Context("security_tests", spec, ev, files, active_rules(spec, files), AS_OF, 2, [], prof)
+    got = {c.rule: c for c in run_analyzer("security_tests", registry()["security_tests"], ctx)[0]}
+    assert got["penetration_test"].status.value == "pass"
+    assert "broker's own interval" in got["penetration_test"].summary
+
+
+def test_assumed_intervals_from_the_web_forms_lines():
+    import pytest
+    from pydantic import ValidationError
+
+    from ccinspect.applicability import BrokerProfile
+
+    p = BrokerProfile(capital=5_000_000_000, assumed_intervals="security_tests.penetration_test: 24\n\nbcp.drill_rto: 6")
+    assert p.assumed_intervals == {"security_tests.penetration_test": 24, "bcp.drill_rto": 6}
+    with pytest.raises(ValidationError, match="line 1"):
+        BrokerProfile(capital=5_000_000_000, assumed_intervals="security_tests.penetration_test = two years")

@@ -106,6 +106,8 @@ def _media(settings, tmp_path):
     settings.LANGUAGE_CODE = "en"  # messages asserted in English; test_i18n checks the zh-Hant default
     translation.activate("en")
     settings.MEDIA_ROOT = tmp_path / "evidence"
+    settings.AUDIT_ANCHOR_FILE = tmp_path / "anchors" / "audit-anchors.txt"
+    settings.EVIDENCE_QUARANTINE = tmp_path / "quarantine"
     settings.EVIDENCE_MAX_BYTES = 64 * 1024
 
 

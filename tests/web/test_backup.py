@@ -49,6 +49,25 @@ svc.add_evidence(officer, item, name="scan.pdf", data=b"%PDF-1.4\n" + bytes(rang
 svc.raise_finding(officer, item, title="Weak passwords", severity="high", due_date="2025-07-31")
 with acting_as(officer):
     record("note", model="x.Y", object_id="1", changes={"n": [1.0, 1e20, "台北", {"b": 2, "a": None}]})
+# the regulator's inspection of the broker (web/oversight): an answer, a finding, approved
+from ccinspect.web.oversight import services as oversight
+twse = Organisation.objects.create(name="TWSE", kind=Organisation.REGULATOR)
+def staff(name, role):
+    u = User(username=name, organisation=twse, role=role, must_change_password=False)
+    u.set_password("Correct-Horse-42")
+    u.save()
+    return u
+inspector, sup = staff("inspector", Role.REGULATOR), staff("supervisor", Role.REGULATOR_SUPERVISOR)
+oversight.ensure_deduction_table()
+eng = oversight.create_engagement(inspector, org, kind="annual", title="例查", period_start="2025-01-01",
+    period_end="2025-06-30", answer_due="2025-07-31", chapters=["CC-18000"], inspector_ids=[inspector.pk],
+    supervisor_id=sup.pk)
+eng = oversight.send_requests(inspector, eng)
+req = eng.requests.first()
+oversight.answer(officer, req, text="見附件 台北")
+oversight.record_observation(inspector, eng, ref_id=req.ref_id, title="缺失", severity="low", due_date="2025-12-31")
+oversight.submit_for_approval(inspector, eng)
+oversight.approve(sup, eng)
 '''
 
 
@@ -116,6 +135,8 @@ def test_backup_sqlite_restore_postgres_and_back(tmp_path, pg_url):
         counts[r["model"]] = counts.get(r["model"], 0) + 1
     assert counts["inspections.evidence"] == 2 and len(files_a) == 2 and counts["accounts.auditevent"] > 10
     assert counts["otp_totp.totpdevice"] == 1 and counts["accounts.auditchainhead"] == 1
+    assert counts["oversight.answer"] == 1 and counts["oversight.observation"] == 1  # the regulator's inspections
+    assert counts["oversight.engagement"] == 1 and counts["oversight.evidencerequest"] > 10
 
     pg = Site(tmp_path / "pg", pg_url)
     out = pg.run("restore", str(tmp_path / "a.tar")).stdout
@@ -175,3 +196,53 @@ def test_a_damaged_archive_is_refused_and_nothing_changes(tmp_path, pg_url):
         # an empty target is not even migrated: nothing changes before the archive has passed
         fresh.run("restore", str(tmp_path / bad), code=1)
         assert not (fresh.var / "ccinspect.sqlite3").exists() and not (fresh.var / "evidence").exists()
+
+
+def _edit_manifest(src: Path, dst: Path, edit) -> None:
+    """A copy of the archive whose manifest.json was edited (the dump and the files untouched)."""
+    with tarfile.open(src) as tar, tarfile.open(dst, "w", format=tarfile.PAX_FORMAT) as out:
+        for m in tar:
+            data = tar.extractfile(m).read()
+            if m.name == "manifest.json":
+                manifest = json.loads(data)
+                edit(manifest)
+                data = json.dumps(manifest).encode()
+                m.size = len(data)
+            out.addfile(m, io.BytesIO(data))
+
+
+def test_a_manifest_that_does_not_match_the_archive_is_refused(tmp_path):
+    """Issue 20: a changed audit head, row count or creation date no longer restores with exit 0."""
+    a = Site(tmp_path / "a")
+    a.run("web", "migrate")
+    a.python(SEED)
+    out = a.run("backup", str(tmp_path / "a.tar")).stdout
+    # the backup anchored the chain head outside the database, without being asked
+    with tarfile.open(tmp_path / "a.tar") as tar:
+        manifest = json.loads(tar.extractfile("manifest.json").read())
+    anchors = [ln.split() for ln in (a.var / "audit-anchors.txt").read_text().splitlines() if not ln.startswith("#")]
+    assert "head anchored in" in out and anchors[-1][1] == manifest["audit_head_hash"]
+
+    def head(m):
+        m["audit_head_hash"] = "0" * 64
+
+    def count(m):
+        m["counts"]["inspections.evidence"] += 1
+
+    def created(m):
+        m["created_at"] = "2019-01-01T00:00:00+00:00"
+
+    def extra(m):
+        m["members"]["evidence/ab/forged"] = {"sha256": "0" * 64, "size": 1}
+
+    fresh = Site(tmp_path / "fresh")
+    for edit, words in [(head, "audit_head_hash: the manifest says '000"),
+                        (count, "counts: inspections.evidence: the manifest says 3, the dump holds 2"),
+                        (created, "created_at: 2019-01-01T00:00:00+00:00 is before the dump's newest audit entry"),
+                        (extra, "evidence/ab/forged: missing")]:
+        bad = tmp_path / f"{edit.__name__}.tar"
+        _edit_manifest(tmp_path / "a.tar", bad, edit)
+        err = " ".join(fresh.run("restore", str(bad), code=1).stderr.split())
+        assert words in err and "nothing was changed" in err, (edit.__name__, err)
+        assert not (fresh.var / "ccinspect.sqlite3").exists()
+    fresh.run("restore", str(tmp_path / "a.tar"))  # the untouched archive restores

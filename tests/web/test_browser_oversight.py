@@ -189,10 +189,16 @@ def test_thematic_request_to_three_brokers(browser, live_server, settings, lang)
     page.reload()
     text = page.inner_text("#side-by-side")
     assert "遠山證券股份有限公司" in page.inner_text("#not-answered")
+    assert "鄰家證券股份有限公司" not in page.inner_text("#not-answered")
     assert page.locator("td.cmp.missing").count() > 0
-    assert page.locator("td.cmp.differs").count() + page.locator("td.cmp.same").count() == 2
+    assert page.locator("td.cmp.differs").count() == 2  # two answers, no majority: both differ
     assert "每日監控並通知客戶" in text and "每月彙整，未通知" in text
     _shot(page, "9-thematic", lang)
+    # the annual plan: three brokers, none inspected by the regulator yet (approved), each planned this year
+    page.click("#tab-plan")
+    page.wait_for_selector("#plan")
+    assert page.locator("#plan tr").count() == 4 and page.locator("#plan a[href^='/oversight/']").count() == 3
+    _shot(page, "10-plan", lang)
     # the broker sees its own part only
     b_ctx, b = _as(browser, live, lang, "officer_b")
     assert b.goto(f"{live}/oversight/thematic/{th.pk}/").status == 403

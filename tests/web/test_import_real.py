@@ -126,3 +126,39 @@ def test_malformed_login_scan_is_refused(example_broker, bad, message):
     _org, officer, insp = example_broker
     with pytest.raises(svc.ServiceError, match=message):
         svc.import_results(officer, insp, json.dumps({"tool": svc.LOGIN_SCAN, **bad}))
+
+
+def _fail(args):
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code != 0, result.output
+    return " ".join(result.output.split())
+
+
+def test_a_folder_that_mixes_two_runs_is_refused(example_broker, tmp_path):
+    """A crash (or a hand) that left one run's alerts.json beside another's run.json: the hash run.json
+    recorded for alerts.json no longer matches, and nothing is imported (issue 20)."""
+    _org, _officer, insp = example_broker
+    logs = sorted((EXAMPLES / "evidence" / "logins" / "logs").iterdir())
+    roster = str(EXAMPLES / "evidence/logins/customers.csv")
+    first, second = tmp_path / "first", tmp_path / "second"
+    _run(["logins", "scan", str(logs[0]), "--customers", roster, "--out", str(first), "-q"])
+    _run(["logins", "scan", *map(str, logs), "--customers", roster, "--out", str(second), "-q"])
+    assert _sha(first / "alerts.json") != _sha(second / "alerts.json")
+    (first / "alerts.json").write_bytes((second / "alerts.json").read_bytes())
+    before = Evidence.objects.count()
+    out = _fail(["web", "import-results", str(first), "--inspection", str(insp.pk), "--user", "example_officer"])
+    assert "alerts.json" in out and "does not match" in out and "run.json" in out
+    assert Evidence.objects.count() == before
+
+    inspected = tmp_path / "inspect"
+    _run(["inspect", "--profile", str(EXAMPLES / "broker.yaml"), "--evidence", str(EXAMPLES / "evidence"),
+          "--as-of", AS_OF, "--out", str(inspected)])
+    run = json.loads((inspected / "run.json").read_text(encoding="utf-8"))
+    assert run["outputs"]["json"]["sha256"] == _sha(inspected / "inspection.json")
+    assert run["outputs"]["markdown"]["sha256"] == _sha(inspected / "inspection.md")
+    data = json.loads((inspected / "inspection.json").read_text(encoding="utf-8"))
+    data["requirements"][0]["status"] = "pass"
+    (inspected / "inspection.json").write_text(json.dumps(data), encoding="utf-8")
+    out = _fail(["web", "import-results", str(inspected), "--inspection", str(insp.pk), "--user", "example_officer"])
+    assert "inspection.json" in out and "does not match" in out
+    assert Evidence.objects.count() == before

@@ -29,13 +29,16 @@ def _verify_cli(*args):
     return result.exit_code, json.loads(out[out.index("{"):])
 
 
-def _lift_triggers():
+def _lift_triggers(*tables):
     """What an attacker with database access does first: the read-only triggers go."""
     with connection.cursor() as cur:
-        if connection.vendor == "sqlite":
-            cur.execute("DROP TRIGGER IF EXISTS accounts_auditevent_no_update")
-        else:
-            cur.execute("ALTER TABLE accounts_auditevent DISABLE TRIGGER USER")
+        for table in tables or ("accounts_auditevent", "inspections_evidence"):
+            if connection.vendor == "sqlite":
+                cur.execute(f"DROP TRIGGER IF EXISTS {table}_no_update")
+                cur.execute(f"DROP TRIGGER IF EXISTS {table}_no_delete")
+            else:
+                cur.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no pending foreign-key checks block the ALTER
+                cur.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
 
 
 def _raw_insert(row: dict) -> int:

@@ -34,6 +34,8 @@ from ccinspect.web.continuity import services as continuity
 from ccinspect.web.continuity.models import MODELS as CONTINUITY
 from ccinspect.web.incidents import services as incidents
 from ccinspect.web.inspections import services as svc
+from ccinspect.web.notification import services as notification
+from ccinspect.web.notification.models import Notification
 from ccinspect.web.oversight import services as oversight
 
 from .conftest import login_client, make_user, token_for
@@ -52,6 +54,8 @@ OBJECT = "object"  # one broker's object, named in the path
 REGULATOR = "regulator"  # the regulator's cross-broker views
 OVERSIGHT = "oversight"  # the regulator's own inspection work (plan, new, thematic): brokers get 403
 SIGNED_IN = "signed-in"  # anyone signed in (or with a token): the API docs and schema
+BROKER_ONLY = "broker-only"  # one broker's object with its customers' data: the regulator gets 404 too
+SIGNED = "signed"  # the broker's gateway, authenticated by its signing secret: 401 for every other caller
 
 
 @dataclass(frozen=True)
@@ -126,6 +130,14 @@ PAGES = {
     "oversight/<int:pk>/report/<str:fmt>/": Page(OBJECT, "engagement", ("html", "pdf")),
     "oversight/<int:pk>/<str:action>/": Page(OBJECT, "engagement", ("send", "note", "analyze", "finding", "submit",
                                                                      "approve", "return")),
+    "notification/": Page(LIST),  # the regulator and the site admin: counts per broker only
+    "notification/<int:pk>/": Page(BROKER_ONLY, "notification"),
+    "notification/cases/": Page(LIST),
+    "notification/cases/<int:pk>/": Page(BROKER_ONLY, "case"),
+    "notification/cases/<int:pk>/<str:action>/": Page(BROKER_ONLY, "case", ("escalate", "close", "lock-done")),
+    "notification/settings/": Page(CREATE),
+    "notification/templates/": Page(CREATE),
+    "notification/point16/<int:insp_pk>/": Page(OBJECT, "inspection"),
     # django-ninja's own routes; the operations are classified in API
     "api/": Page(NOT_FOUND),
     "api/openapi.json": Page(SIGNED_IN),
@@ -189,6 +201,8 @@ API = {
     ("post", "/api/oversight/engagements/{engagement_id}/approve"): OBJECT,
     ("get", "/api/oversight/thematic/{thematic_id}/comparison"): REGULATOR,
     ("get", "/api/oversight/deductions"): LIST,
+    ("post", "/api/notification/{broker_id}/answers"): SIGNED,
+    ("get", "/api/notification/lock-requests"): LIST,
 }
 
 # which object an API path parameter names (ref_id is a catalog requirement: the same for every broker)
@@ -221,7 +235,8 @@ def _api_body(method: str, path: str, o) -> tuple[str, dict] | None:
          "/api/brokers/{broker_id}/retire": {"reason": "hijack"},
          "/api/users": {"username": "intruder", "role": Role.SECURITY_OFFICER, "organisation_id": o.broker},
          "/api/users/{user_id}/disable": {"reason": "hijack"}, "/api/users/{user_id}/enable": {"reason": "hijack"},
-         "/api/users/{user_id}/unlock": {"reason": "hijack"}, "/api/users/{user_id}/role": {"role": Role.BROKER_ADMIN}}
+         "/api/users/{user_id}/unlock": {"reason": "hijack"}, "/api/users/{user_id}/role": {"role": Role.BROKER_ADMIN},
+         "/api/notification/{broker_id}/answers": {"token": o.token, "answer": "not_me"}}
     multipart = {"/api/items/{item_id}/evidence": {"note": "hijack", "supersedes_id": o.evidence},
                  "/api/findings/{finding_id}/retest": {"note": "hijack"},
                  "/api/oversight/requests/{request_id}/answers": {"text": "hijack", "supersedes_id": o.answer}}
@@ -293,7 +308,7 @@ def test_every_route_and_operation_is_classified():
         params = re.findall(r"\{(\w+)\}", path)
         assert set(params) <= set(API_PARAMS), f"{method} {path}: say which object {params} names in API_PARAMS"
         if method != "get":
-            assert API[(method, path)] in (OBJECT, CREATE), f"{method} {path}"
+            assert API[(method, path)] in (OBJECT, CREATE, SIGNED), f"{method} {path}"
             op = api.get_openapi_schema()["paths"][path][method]
             if "requestBody" in op:
                 assert _api_body(method, path, _Ids()) is not None, f"{method} {path}: add a body to _api_body"
@@ -341,7 +356,16 @@ def _broker_data(w, org, officer, insp, tag: str):
                                  severity="low", due_date="2025-12-31")
     oversight.submit_for_approval(w.reg_inspector, eng)
     oversight.approve(w.reg_supervisor, eng)
+    # customer notification: a gateway (never called here), a notification answered "not me", its case
+    gw, secret = notification.save_gateway(officer, org, {"channel": "webhook", "webhook_url": "http://127.0.0.1:9/x"})
+    notification.request_notifications(org, [{"account": f"{tag}-acct-1", "kind": "account_takeover",
+                                              "ips": ["203.0.113.7"], "first": "2025-06-01T09:50"},
+                                             {"account": f"{tag}-acct-2", "kind": "new_source", "country": "JP",
+                                              "first": "2025-06-01T09:55"}], "2025-06-01T10:00", user=officer)
+    n1, n2 = Notification.objects.filter(organisation=org).order_by("pk")
+    notification.answer(n1.token(), "not_me", via="api")
     return SimpleNamespace(broker=org.pk, inspection=insp.pk, item=item.pk, ref_id=item.ref_id, evidence=ev.pk,
+                           notification=n1.pk, case=n1.case.pk, token=n2.token(), secret=secret,
                            finding=f.pk, incident=inc.pk, followup=fu.pk, officer=officer.pk,
                            engagement=eng.pk, request=req.pk, thematic=th.pk, answer=ans.pk,
                            records={k: r.pk for k, r in rows.items()},
@@ -376,7 +400,8 @@ def _markers(w):
 
 GLOBAL = {"inspections.DeductionRule",  # one table for every broker
           "oversight.DeductionTable", "oversight.DeductionEntry",  # the exchange's table, versioned
-          "oversight.ThematicInspection"}  # one issue across brokers; each broker's part is its engagement
+          "oversight.ThematicInspection",  # one issue across brokers; each broker's part is its engagement
+          "notification.SeenSignature"}  # digests of accepted gateway callbacks (replay refusal)
 CHAIN = {"accounts.AuditEvent", "accounts.AuditChainHead"}  # the audit trail; A's events are checked by org id
 VOLATILE = {"last_login", "last_used_at"}  # a request may touch these
 
@@ -541,21 +566,21 @@ def test_pages_broker_b_reaches_nothing_of_broker_a(iso, who):
             continue
         for url in _urls(route, page, w.oa):
             tries = [("GET", client.get(url)), ("POST", client.post(url, _page_post(w.oa)))]
-            if page.kind != OBJECT:  # ask a list for broker A's records, the admin page to reset A's officer
+            if page.kind not in (OBJECT, BROKER_ONLY):  # ask a list for A's records, the admin page to reset A's officer
                 query = f"?broker={w.a.pk}&status=open&state=open&format=html&year=2025"
                 tries += [("GET", client.get(url + query)), ("POST", client.post(url, _page_post(w.oa, reset=True)))]
             for method, resp in tries:
                 seen += 1
                 if leaked := _leaks(_text(resp), markers):
                     problems.append(f"{method} {url}: shows {leaked}")
-                if page.kind == OBJECT and resp.status_code not in (403, 404, 405):
+                if page.kind in (OBJECT, BROKER_ONLY) and resp.status_code not in (403, 404, 405):
                     problems.append(f"{method} {url} (broker A's {page.pk}) -> {resp.status_code}")
                 if page.kind in (REGULATOR, OVERSIGHT) and resp.status_code not in (403, 405):
                     problems.append(f"{method} {url} (regulator's) -> {resp.status_code}")
                 if resp.status_code >= 500:
                     problems.append(f"{method} {url} -> {resp.status_code}")
             # B's own object in the path, A's ids in the form: must not link B's records to A's
-            if page.kind == OBJECT:
+            if page.kind in (OBJECT, BROKER_ONLY):
                 for b_url in _urls(route, page, w.ob):
                     client.post(b_url, _page_post(w.oa))
         for method, url, resp in _other_methods(client, route, page, w.oa):
@@ -584,6 +609,8 @@ def test_api_broker_b_reaches_nothing_of_broker_a(iso, who):
             problems.append(f"{method} {path} (broker A's) -> {resp.status_code}")
         if kind == REGULATOR and resp.status_code != 403:
             problems.append(f"{method} {path} (regulator's) -> {resp.status_code}")
+        if kind == SIGNED and resp.status_code != 401:
+            problems.append(f"{method} {path} (the gateway's, unsigned) -> {resp.status_code}")
         if kind == CREATE and "broker_id" in (_api_body(method, path, w.oa) or ("", {}))[1]:
             if resp.status_code not in (403, 404):
                 problems.append(f"{method} {path} in broker A -> {resp.status_code}")
@@ -615,7 +642,7 @@ def test_matrix_reaches_real_objects(iso):
     problems = []
     for route in PAGE_ROUTES:
         page = PAGES[route]
-        if page.kind != OBJECT:
+        if page.kind not in (OBJECT, BROKER_ONLY):
             continue
         for url in _urls(route, page, w.ob):
             if url.endswith("/pdf/"):
@@ -633,6 +660,14 @@ def test_matrix_reaches_real_objects(iso):
             resp = _api_call(api_client, method, path, w.ob, w.ob)
             if resp.status_code not in (200, 201, 400, 403):
                 problems.append(f"{method} {_api_url(path, w.ob)} -> {resp.status_code}: {_text(resp)[:200]}")
+        if API[(method, path)] == SIGNED:  # signed with B's secret, as B's gateway calls it
+            from ccinspect.notification import contract
+
+            body = json.dumps(_api_body(method, path, w.ob)[1]).encode()
+            resp = Client().post(_api_url(path, w.ob), body, content_type="application/json",
+                                 headers={contract.SIGNATURE_HEADER: contract.sign(w.ob.secret, body)})
+            if resp.status_code != 200:
+                problems.append(f"{method} {_api_url(path, w.ob)} signed -> {resp.status_code}: {_text(resp)[:200]}")
     assert not problems, "\n".join(problems)
 
 
@@ -653,6 +688,8 @@ def test_regulator_reads_everything_and_changes_nothing(iso):
                 got = client.get(f"{url}?broker={w.a.pk}").status_code
                 if got >= 500 or (page.kind in (OBJECT, LIST, REGULATOR, OVERSIGHT) and got not in (200, 405)):
                     problems.append(f"GET {url} -> {got}")
+                if page.kind == BROKER_ONLY and got not in (404, 405):  # customers' data: counts only
+                    problems.append(f"GET {url} (a broker's customer data) -> {got}")
             for headers in ({}, {"HTTP_HX_REQUEST": "true"}):
                 resp = client.post(url, _page_post(w.oa, reset=True), **headers)
                 posts += 1
@@ -668,7 +705,7 @@ def test_regulator_reads_everything_and_changes_nothing(iso):
             problems.append(f"GET {path} -> {resp.status_code}")
         if method != "get":
             posts += 1
-            if resp.status_code != 403:
+            if resp.status_code != (401 if API[(method, path)] == SIGNED else 403):
                 problems.append(f"{method.upper()} {path} -> {resp.status_code}: {_text(resp)[:200]}")
     assert not problems, "\n".join(problems)
     assert _whole_db() == before, "the regulator changed something"

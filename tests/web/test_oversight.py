@@ -246,8 +246,25 @@ def test_reminders_once_a_day(ow):
     svc.answer(w.officer, req, text="ok")
     later = svc.send_reminders(dt.date.today() + dt.timedelta(days=5))
     assert [r.kind for r in later] == [Reminder.OVERDUE] and req.ref_id not in later[0].ref_ids
-    page = login_client(Client(), w.officer).get(f"/oversight/{eng.pk}/").content.decode()
-    assert 'id="reminders"' in page
+    officer = login_client(Client(), w.officer)
+    assert 'id="reminders"' in officer.get(f"/oversight/{eng.pk}/").content.decode()
+    n = eng.requests.count()
+    assert f"{n - 1} / {n}" in officer.get("/oversight/").content.decode()  # not answered / items
+
+
+def test_cli_reminders(ow):
+    from typer.testing import CliRunner
+
+    from ccinspect.cli import app
+
+    w = ow
+    eng = svc.send_requests(w.insp1, _selected(w, answer_due=dt.date.today() - dt.timedelta(days=1)))
+    out = CliRunner().invoke(app, ["web", "oversight-remind"])
+    assert out.exit_code == 0, out.output
+    assert f"E-{eng.pk}" in out.output and "1 reminder(s)" in out.output
+    again = CliRunner().invoke(app, ["web", "oversight-remind"])
+    assert "0 reminder(s)" in again.output
+    assert Reminder.objects.get().kind == Reminder.OVERDUE
 
 
 def test_thematic_side_by_side(ow):
@@ -279,9 +296,27 @@ def test_thematic_side_by_side(ow):
     assert states == {"Broker A": "same", "Broker B": "same", "Broker C": "differs"}
     other = next(r for r in cmp["rows"] if r["ref_id"] != ref)
     assert {cell["state"] for cell in other["cells"]} <= {"missing", "not_applicable"}
-    assert len(cmp["not_answered"]) == 3
+    assert cmp["not_answered"] == []  # each has answered something
+    svc.answer(c, engs[org_c.pk].requests.get(ref_id=ref), text="已改為每月覆核", supersedes_id=Answer.objects.get(
+        request__engagement=engs[org_c.pk]).pk)
+    svc.answer(w.officer_b, engs[w.b.pk].requests.get(ref_id=ref), text="已改為每月覆核", supersedes_id=Answer.objects.get(
+        request__engagement=engs[w.b.pk]).pk)
+    row = next(r for r in svc.comparison(th)["rows"] if r["ref_id"] == ref)
+    assert [cell["state"] for cell in row["cells"]] == ["differs", "same", "same"]  # the newest answers count
     page = login_client(Client(), w.insp2).get(f"/oversight/thematic/{th.pk}/").content.decode()
     assert "Broker C" in page and "Differs" in page
+    # two answers that disagree: no majority, both differ
+    d = svc.create_thematic(w.insp1, title="二家", broker_ids=[w.a.pk, w.b.pk], period_start="2025-01-01",
+                            period_end="2025-06-30", answer_due="2025-07-31", chapters=["CC-18000"],
+                            inspector_ids=[w.insp1.pk], supervisor_id=w.sup.pk)
+    for e in d.engagements.all():
+        svc.send_requests(w.insp1, e)
+        svc.answer(w.officer if e.organisation == w.a else w.officer_b, e.requests.get(ref_id=ref),
+                   text=f"answer of {e.organisation}")
+    two = next(r for r in svc.comparison(d)["rows"] if r["ref_id"] == ref)
+    assert [cell["state"] for cell in two["cells"]] == ["differs", "differs"]
+    no_answer = svc.comparison(d)
+    assert no_answer["not_answered"] == []
     api = Client(HTTP_AUTHORIZATION=f"Bearer {token_for(w.insp2)}").get(f"/api/oversight/thematic/{th.pk}/comparison")
     assert api.status_code == 200 and len(api.json()["brokers"]) == 3
     # a broker sees neither the comparison nor the others' answers
@@ -327,3 +362,25 @@ def test_risk_map_uses_the_regulators_findings_by_default(ow):
     assert by["Broker B"]["last"] == dt.date(2024, 12, 31) and by["Broker A"]["last"] is None
     assert plan[0]["org"].name == "Broker A"  # never inspected: first on the plan
     assert by["Broker B"]["open_regulator"] == 1 and by["Broker A"]["open_self"] == 1
+    page = reg.get("/oversight/plan/?year=2025").content.decode()
+    assert page.index("Broker A") < page.index("Broker B") and "never" in page and "2024-12-31" in page
+    assert login_client(Client(), w.officer).get("/oversight/plan/").status_code == 403
+
+
+def test_demo_seed(ow):
+    from ccinspect.web.oversight.demo import seed_oversight
+    from ccinspect.web.oversight.models import AnalyzerRun, InspectorNote, ThematicInspection
+
+    w = ow
+    out = seed_oversight(dt.date.today())
+    assert out["engagements"] >= 4
+    assert seed_oversight(dt.date.today()) == {"engagements": 0}  # idempotent
+    sel = Engagement.objects.get(kind=Engagement.SELECTED)
+    assert sel.status == Engagement.REQUESTED and sel.organisation == w.a
+    assert InspectorNote.objects.filter(engagement=sel, kind=InspectorNote.TRIGGER).exists()
+    assert AnalyzerRun.objects.filter(engagement=sel).exists() and Reminder.objects.filter(engagement=sel).exists()
+    issued = Finding.objects.filter(source=Finding.REGULATOR, organisation=w.a)
+    assert sorted(issued.values_list("status", flat=True)) == [Finding.CLOSED, Finding.IN_PROGRESS]
+    th = ThematicInspection.objects.get()
+    assert th.engagements.count() == 2 and Answer.objects.filter(request__engagement__thematic=th).exists()
+    assert m.default_source() == m.REGULATOR

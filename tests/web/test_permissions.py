@@ -20,6 +20,8 @@ from ccinspect.web.continuity.models import GapFinding
 from ccinspect.web.incidents import services as incidents
 from ccinspect.web.incidents.models import BcpFollowUp, Incident
 from ccinspect.web.inspections.models import ChecklistItem, Evidence, Finding, FindingEvent, Inspection
+from ccinspect.web.notification import services as notification
+from ccinspect.web.notification.models import Case, Notification
 from ccinspect.web.oversight import services as oversight
 from ccinspect.web.oversight.models import Answer
 
@@ -41,6 +43,8 @@ def _b_state(w):
         {k: sorted(map(str, m.objects.filter(organisation=w.b).values_list())) for k, m in CONTINUITY_MODELS.items()},
         GapFinding.objects.filter(organisation=w.b).count(),
         Answer.objects.filter(organisation=w.b).count(),
+        list(Notification.objects.filter(organisation=w.b).values_list("status", "answer", "account")),
+        list(Case.objects.filter(organisation=w.b).values_list("status", "lock_reset_done_at", "incident", "note")),
     )
 
 
@@ -73,6 +77,12 @@ def bworld(world):
                                        supervisor_id=w.reg_supervisor.pk)
     w.eng_b = oversight.send_requests(w.reg_inspector, w.th_b.engagements.get())
     w.req_b = w.eng_b.requests.first()
+    # B's customer notification answered "not me", and its case
+    notification.save_gateway(w.officer_b, w.b, {"channel": "webhook", "webhook_url": "http://127.0.0.1:9/x"})
+    notification.request_notifications(w.b, [{"account": "B-secret-incident-customer", "kind": "new_source",
+                                              "first": "2025-06-01T09:50"}], "2025-06-01T10:00", user=w.officer_b)
+    w.notif_b = Notification.objects.get(organisation=w.b)
+    w.case_b = Case.objects.get(notification=notification.answer(w.notif_b.token(), "not_me", via="api"))
     return w
 
 
@@ -108,11 +118,15 @@ def _fill(route: str, w) -> str:
         ids["pk"] = w.b.pk
     if route.startswith("continuity/"):
         ids["pk"] = w.sys_b.pk
+    if route.startswith("notification/"):
+        ids["pk"] = w.case_b.pk if route.startswith("notification/cases/") else w.notif_b.pk
+        ids["insp_pk"] = w.insp_b.pk
     if route.startswith("oversight/"):
         ids["pk"] = (w.th_b.pk if route.startswith("oversight/thematic/") else
                      w.req_b.pk if route.startswith("oversight/requests/") else w.eng_b.pk)
     actions = {"inspections/": "submit", "findings/": "transition", "incidents/": "report",
-               "reports/inspections/": "pdf", "continuity/": "systems", "oversight/": "send"}
+               "reports/inspections/": "pdf", "continuity/": "systems", "oversight/": "send",
+               "notification/": "escalate"}
 
     def sub(m):
         kind, name = m.group(1), m.group(2)
@@ -258,7 +272,9 @@ def test_api_never_crosses_brokers(bworld, who):
             assert marker not in text, f"{method.upper()} {url} leaks broker B to {who}"
         if path.startswith("/api/regulator"):
             assert resp.status_code == 403, f"{method.upper()} {url} -> {resp.status_code}"
-        if "{" in path and "ref_id" not in path:
+        if path == "/api/notification/{broker_id}/answers":  # the gateway's: only its signature gets in
+            assert resp.status_code == 401, f"{method.upper()} {url} -> {resp.status_code}: {text[:200]}"
+        elif "{" in path and "ref_id" not in path:
             assert resp.status_code in (403, 404), f"{method.upper()} {url} -> {resp.status_code}: {text[:200]}"
         elif path == "/api/inspections" and method == "post":
             assert resp.status_code == 404

@@ -409,3 +409,29 @@ def test_macro_refusal_is_translated():
     data = compound_file({"WordDocument": b"Word", "Macros/VBA/dir": b"vba"})
     with translation.override("zh-hant"), pytest.raises(UploadError, match="含有巨集（Macros）"):
         classify("minutes.doc", data)
+
+
+@pytest.mark.parametrize("name, data", [
+    ("帳號清單.csv", "user,name\nalice,陳文德\n".encode("cp950")),  # Excel's "CSV" on Chinese Windows
+    ("events.csv", "\ufeffId,Message\n4625,登入失敗\n".encode("utf-16-le")),  # PowerShell 5.1 -Encoding Unicode
+    ("events2.csv", "Id,Message\n4625,登入失敗\n".encode("utf-16-le")),  # UTF-16 without a mark
+    ("report.csv", "\ufeffuser,name\nalice,陳文德\n".encode("utf-8")),
+])
+def test_text_in_every_encoding_core_textfile_reads_is_accepted(world, item, client, name, data):
+    status, error = _via("page", client, world, item, name, data)
+    assert error == "" and status == 200
+    ev = Evidence.objects.get(original_name=name)
+    assert ev.content_type == "text/plain" and path_of(ev).read_bytes() == data
+
+
+def test_markup_in_utf16_is_still_refused(world, item, client):
+    data = "\ufeff<html><script>alert(1)</script></html>".encode("utf-16-le")
+    assert "HTML, SVG or XSLT" in _via("page", client, world, item, "notes.txt", data)[1]
+
+
+def test_partial_results_from_inspect_are_imported():
+    import json
+
+    rows = svc.parse_results(json.dumps({"requirements": [
+        {"ref_id": "CC-19000.9", "status": "partial", "summary": "could not use vulnscan/reports/x.xml"}]}))
+    assert rows[0]["status"] == "partial"

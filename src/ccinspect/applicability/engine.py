@@ -173,6 +173,10 @@ class Evaluator:
         self.profile = profile
         self.as_of = as_of
         self.tier = profile_tier(profile, self.cat)
+        sources = sorted(s.id for s in self.cat.tier_schedule.sources)
+        if tier_source is not None and tier_source not in sources:
+            raise ApplicabilityError(f"--tier-source: {tier_source!r} is not a tier source; expected one of "
+                                     f"{', '.join(sources)}")
         self.tier_source = tier_source
         self.fv: FrameworkVersion = (
             self.cat.version("mechanism", version) if version else self.cat.version_in_force("mechanism", as_of)

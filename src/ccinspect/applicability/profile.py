@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from ccinspect.core import textfile
 from ccinspect.core.dates import DateParseError, parse_date
 from ccinspect.core.errors import InputError, place_of
 
@@ -80,6 +81,13 @@ def parse_capital(value: Any, *, field: str = "capital") -> int:
     return amount
 
 
+def recurring_duty_ids() -> set[str]:
+    """The ids `last_performed` may name: the catalog's recurring duties."""
+    from ccinspect.catalog import load_catalog
+
+    return {d.id for d in load_catalog().recurring.duties}
+
+
 def _shown(name: Any) -> str:
     """A field name for messages; repr() when it holds control characters (one problem per line)."""
     return str(name) if str(name).isprintable() else repr(name)
@@ -139,6 +147,26 @@ class BrokerProfile(BaseModel):
     core_systems: list[str] = _f(default_factory=list, zh="核心系統（每行一個）", en="Core systems (one a line)")
     tier_override: int | None = _f(None, zh="指定資安分級（選填）", en="Tier override (optional)")
     tier_override_reason: str = _f("", zh="指定分級之理由", en="Reason for the tier override", validate_default=True)
+    # Where the text says only 定期 (penetration tests, BCP drills), the broker's own interval in months, by
+    # analyzer.rule ("security_tests.penetration_test: 24"); rules.yaml marks those `interval_assumed`.
+    assumed_intervals: dict[str, int] = _f(default_factory=dict, zh="自訂檢查週期（月；條文僅稱「定期」者，每行「規則: 月數」）",
+                                           en="Own intervals in months where the text says only 定期 (one 'rule: months' a line)")
+
+    @field_validator("assumed_intervals", mode="before")
+    @classmethod
+    def _intervals(cls, v: Any) -> Any:
+        """The web form's text, one `analyzer.rule: months` a line, or a mapping."""
+        if not isinstance(v, str):
+            return v
+        out = {}
+        for n, line in enumerate(v.splitlines(), 1):
+            if not line.strip():
+                continue
+            key, sep, months = line.partition(":")
+            if not sep or not months.strip().isdigit() or int(months) < 1:
+                raise ValueError(f"line {n}: expected 'analyzer.rule: months', got {line.strip()!r}")
+            out[key.strip()] = int(months)
+        return out
 
     @field_validator("capital", mode="before")
     @classmethod
@@ -227,9 +255,21 @@ class BrokerProfile(BaseModel):
         if not isinstance(v, dict):
             raise ValueError("expected a mapping of duty id to date")
         try:
-            return {str(k): parse_date(d, field=f"last_performed.{_shown(k)}") for k, d in v.items()}
+            out = {str(k): parse_date(d, field=f"last_performed.{_shown(k)}") for k, d in v.items()}
         except DateParseError as exc:
             raise ValueError(str(exc)) from None
+        known = recurring_duty_ids()
+        unknown = sorted(k for k in out if k not in known)
+        if unknown:
+            raise ValueError(f"unknown duty id {', '.join(map(repr, unknown))}; expected one of "
+                             f"{', '.join(sorted(known))}")
+        today = dt.date.today()
+        future = {k: d for k, d in out.items() if d > today}
+        if future:  # would push the next due date past any calendar and drop the duty from it
+            k, d = sorted(future.items())[0]
+            raise ValueError(f"{_shown(k)}: {d.isoformat()} is in the future; expected the date "
+                             f"the duty was last done (on or before {today.isoformat()})")
+        return out
 
     def fiscal_year_end_date(self, year: int) -> dt.date:
         m, d = (int(x) for x in self.fiscal_year_end.split("-"))
@@ -296,12 +336,12 @@ def profile_from_mapping(data: dict[str, Any], where: str = "profile") -> Broker
 def load_profile(path: str | Path) -> BrokerProfile:
     p = Path(path)
     try:
-        raw = p.read_bytes().decode("utf-8-sig")
+        raw = textfile.read_text(p).text
     except OSError as exc:
         raise ProfileError(f"{p}: cannot read profile ({exc.strerror})") from None
-    except UnicodeDecodeError as exc:
-        line = exc.object[: exc.start].count(b"\n") + 1
-        raise ProfileError(f"{p}: line {line}: not UTF-8 text (byte {exc.start})") from None
+    except InputError as exc:  # neither UTF-8, UTF-16 nor CP950: the text names the encoding and the byte
+        line = f"line {exc.line}: " if exc.line else ""
+        raise ProfileError(f"{p}: {line}not UTF-8, UTF-16 or CP950 text: {exc.message}") from None
     try:
         data = json.loads(raw) if p.suffix.lower() == ".json" else yaml.safe_load(raw)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:

@@ -9,6 +9,7 @@ import json
 import uuid
 from pathlib import Path
 
+from ..core.safe_cells import csv_escape, text_cells
 from .loader import Catalog, FrameworkVersion
 
 CSV_FIELDS = ["framework", "version", "ref_id", "parent", "chapter", "label", "depth", "title", "title_en",
@@ -59,7 +60,7 @@ def to_csv(versions: list[FrameworkVersion]) -> str:
     w.writeheader()
     for v in versions:
         for r in v.requirements:
-            w.writerow(_flat(r))
+            w.writerow({k: csv_escape(v) for k, v in _flat(r).items()})
     return buf.getvalue()
 
 
@@ -87,6 +88,7 @@ def to_xlsx(versions: list[FrameworkVersion], cat: Catalog, path: Path) -> None:
                 c.alignment = Alignment(wrap_text=True, vertical="top")
         ws.freeze_panes = "B2"
         ws.auto_filter.ref = ws.dimensions
+        text_cells(ws)
 
     for v in versions:
         sheet(f"{v.framework.id} {v.id}", CSV_FIELDS, [_flat(r) for r in v.requirements])
@@ -163,45 +165,15 @@ def oscal_catalog(v: FrameworkVersion):
     )
 
 
-def oscal_tier_profile(cat: Catalog, tier: int, catalog_href: str, as_of: dt.date):
-    """Everything a broker of this tier must do (all business lines assumed), in force or scheduled."""
-    from trestle.oscal.profile import Import2 as Import  # the variant that includes controls
-    from trestle.oscal.profile import Profile, SelectControl
-
-    from ccinspect.applicability.engine import evaluate
-    from ccinspect.applicability.profile import BrokerProfile
-
-    t = next(x for x in cat.tier_schedule.tiers if x.tier == tier)
-    flags = {k: True for k, f in BrokerProfile.model_fields.items() if f.annotation is bool}
-    flags["public_network_terminals"] = False
-    prof = BrokerProfile(name=f"tier {tier}", capital=t.min_capital or 1, **flags)
-    res = evaluate(prof, as_of, cat)
-    order = {e.ref_id: e.requirement.order for e in res.applicable + res.upcoming}
-    ids = [_oscal_id(ref) for ref in sorted(order, key=order.get)]
-    return Profile(
-        uuid=str(uuid.uuid5(_NS, f"profile/tier-{tier}/{res.version}")),
-        metadata=_metadata(f"{t.name}證券商應辦事項 / {t.name_en} securities firms ({res.version})", res.version),
-        imports=[Import(href=catalog_href, include_controls=[SelectControl(with_ids=ids)])],
-    )
-
-
-def write_oscal(cat: Catalog, out: Path, version: str | None, as_of: dt.date) -> list[Path]:
-    out.mkdir(parents=True, exist_ok=True)
+def write_oscal_catalogs(cat: Catalog, folder: Path, version: str | None) -> list[str]:
+    """An OSCAL catalog per framework version into `folder` (the tier profiles that select from them are
+    the applicability context's: applicability/oscal.py); returns the file names."""
     written = []
     for fw in cat.frameworks:
         for v in cat.versions(fw):
             if version and v.id != version:
                 continue
-            p = out / f"catalog-{fw}-{v.id}.json"
+            p = folder / f"catalog-{fw}-{v.id}.json"
             p.write_text(oscal_catalog(v).oscal_serialize_json(pretty=True), encoding="utf-8")
-            written.append(p)
-    mech = cat.version("mechanism", version) if version and any(
-        v.id == version for v in cat.frameworks["mechanism"].versions) else cat.version("mechanism")
-    href = f"catalog-mechanism-{mech.id}.json"
-    if (out / href).exists():
-        for t in cat.tier_schedule.tiers:
-            p = out / f"profile-tier-{t.tier}-{mech.id}.json"
-            p.write_text(oscal_tier_profile(cat, t.tier, href, as_of).oscal_serialize_json(pretty=True),
-                         encoding="utf-8")
-            written.append(p)
+            written.append(p.name)
     return written

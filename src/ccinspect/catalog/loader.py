@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -12,6 +11,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
+from ccinspect.core import settings
 from ccinspect.core.errors import InputError, place_of
 
 from .models import (
@@ -38,7 +38,7 @@ SOURCES_DIR = Path(str(resources.files("ccinspect.catalog") / "sources"))
 
 def sources_dir() -> Path:
     """The source documents: CCINSPECT_SEEDS when set (another copy to check against), else the bundled ones."""
-    env = os.environ.get("CCINSPECT_SEEDS")
+    env = settings.env("CCINSPECT_SEEDS")
     path = Path(env) if env else SOURCES_DIR
     if not path.is_dir():
         raise CatalogError(f"CCINSPECT_SEEDS={env}: not a directory (unset it to use the bundled {SOURCES_DIR})")

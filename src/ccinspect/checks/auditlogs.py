@@ -14,16 +14,83 @@ from .model import Check, EvidenceError, Fact
 _TS = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$")
 
 
+WINDOWS_SUFFIXES = (".evtx", ".xml")
+
+
+def _windows_rows(path: Path, shown: str, fmt: str) -> list[Row]:
+    """Logon records of a Windows log (EVTX, wevtutil/Event Viewer XML, Event Viewer or PowerShell CSV)
+    through the login readers: user id, date-time and source (address, else workstation) per record."""
+    from ccinspect.detection.adapters import windows
+
+    rows = []
+    for item in windows.read_events(path, fmt, windows.WANTED):
+        if isinstance(item, windows.Damage):
+            raise EvidenceError(shown, 0, "(damaged)", f"{item.where}: {item.reason}")
+        if isinstance(item, windows.Bad):
+            raise EvidenceError(shown, _where_line(item.where), item.field, item.reason)
+        if not isinstance(item, windows.WinEvent):
+            continue
+        m = windows.login(item)
+        if isinstance(m, windows.Bad):
+            raise EvidenceError(shown, _where_line(item.where), m.field, m.reason)
+        if isinstance(m, windows.Login):
+            src = m.row.get("ip") or m.row.get("device_id") or ""
+            rows.append(Row(shown, _where_line(item.where), {
+                "user_id": m.row.get("account") or "", "timestamp": m.row.get("ts") or "", "source": src,
+                "event": f"{item.event_id} ({item.where})"}))
+    return rows
+
+
+def _where_line(where: str) -> int:
+    digits = re.match(r"(?:record:)?(\d+)", where or "")
+    return int(digits.group(1)) if digits else 0
+
+
 def _sample_rows(path: Path, shown: str) -> list[Row]:
-    if path.suffix.lower() in (".jsonl", ".ndjson", ".json"):
+    suffix = path.suffix.lower()
+    if suffix in (".jsonl", ".ndjson", ".json"):
         return read_jsonl(path, shown)
-    if path.suffix.lower() in (".csv", ".txt"):
+    if suffix in WINDOWS_SUFFIXES or suffix == ".csv":
+        from ccinspect.detection.adapters import windows
+
+        fmt = windows.sniff(path)
+        if fmt is not None:
+            return _windows_rows(path, shown, fmt)
+        if suffix != ".csv":
+            raise EvidenceError(shown, 0, "(format)", "not a Windows event log (EVTX or its XML export)")
+    if suffix in (".csv", ".txt"):
         return read_csv(path, shown, [])
-    raise EvidenceError(shown, 0, "(format)", "audit samples must be .csv or .jsonl")
+    raise EvidenceError(shown, 0, "(format)", "audit samples must be .csv, .jsonl, .evtx or Windows XML/CSV exports")
 
 
 def _field(row_keys: set[str], candidates: list[str]) -> str | None:
     return next((c for c in candidates if c in row_keys), None)
+
+
+def _sample_facts(path: Path, shown: str, p: dict) -> tuple[list[Fact], int]:
+    facts: list[Fact] = []
+    rows = _sample_rows(path, shown)
+    if not rows:
+        raise EvidenceError(shown, 0, "(records)", "no login records in the sample")
+    keys = set().union(*(r.values.keys() for r in rows))
+    names = {"user id": _field(keys, p["user_fields"]), "date-time": _field(keys, p["time_fields"]),
+             "source address": _field(keys, p["source_fields"])}
+    for label, col in names.items():
+        if col is None:
+            facts.append(Fact(f"{shown}: records carry no {label} field "
+                              f"(fields present: {', '.join(sorted(keys))})", file=shown, subject=path.stem))
+    for r in rows:
+        for label, col in names.items():
+            if col is None:
+                continue
+            v = r.str(col)
+            if not v or v in ("-", "N/A", "null", "unknown"):
+                ev = r.values.get("event")
+                facts.append(Fact(f"record without {label} ({col} empty{', event ' + ev if ev else ''})",
+                                  file=shown, line=r.line, subject=path.stem))
+            elif label == "date-time" and not _TS.match(v):
+                raise EvidenceError(shown, r.line, col, f"{v!r} is not an ISO date-time")
+    return facts, len(rows)
 
 
 def analyze(ctx) -> list[Check]:
@@ -32,28 +99,10 @@ def analyze(ctx) -> list[Check]:
         p = ctx.params("record_fields")
         facts, total = [], 0
         for path in ctx.files["samples"]:
-            shown = ctx.rel(path)
-            rows = _sample_rows(path, shown)
-            if not rows:
-                raise EvidenceError(shown, 0, "(records)", "no records in the sample")
-            keys = set().union(*(r.values.keys() for r in rows))
-            names = {"user id": _field(keys, p["user_fields"]), "date-time": _field(keys, p["time_fields"]),
-                     "source address": _field(keys, p["source_fields"])}
-            for label, col in names.items():
-                if col is None:
-                    facts.append(Fact(f"{shown}: records carry no {label} field "
-                                      f"(fields present: {', '.join(sorted(keys))})", file=shown, subject=path.stem))
-            for r in rows:
-                total += 1
-                for label, col in names.items():
-                    if col is None:
-                        continue
-                    v = r.str(col)
-                    if not v or v in ("-", "N/A", "null", "unknown"):
-                        facts.append(Fact(f"record without {label} ({col} empty)", file=shown, line=r.line,
-                                          subject=path.stem))
-                    elif label == "date-time" and not _TS.match(v):
-                        raise EvidenceError(shown, r.line, col, f"{v!r} is not an ISO date-time")
+            got = ctx.read(path, _sample_facts, path, ctx.rel(path), p)
+            if got:
+                facts.extend(got[0])
+                total += got[1]
         checks.append(ctx.check("record_fields", facts,
                                 f"all {total} sampled records carry user id, date-time and source address",
                                 "{n} sampled record(s) or file(s) lack a required field", ctx.files["samples"]))
@@ -76,8 +125,12 @@ def analyze(ctx) -> list[Check]:
 
 def _inventory(ctx) -> list[dict]:
     path = ctx.files["inventory"][0]
+    return ctx.read(path, _load_inventory, path, ctx.rel(path)) or []
+
+
+def _load_inventory(path: Path, shown: str) -> list[dict]:
     out = []
-    for r in read_csv(path, ctx.rel(path), ["system", "kind", "file", "first_date", "last_date"]):
+    for r in read_csv(path, shown, ["system", "kind", "file", "first_date", "last_date"]):
         first, last = r.date("first_date"), r.date("last_date")
         if first > last:
             raise r.err("last_date", f"{last} is before first_date {first}")

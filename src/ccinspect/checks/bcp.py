@@ -59,7 +59,7 @@ def analyze(ctx) -> list[Check]:
                                 "{n} core system(s) without a sound tolerable interruption time", files))
 
     if "drill_rto" in ctx.active:
-        m = int(ctx.params("drill_rto")["drill_months"])
+        m, m_source = ctx.interval("drill_rto", "drill_months")
         since = ctx.months_ago(m)
         facts = []
         for system in core:
@@ -81,8 +81,8 @@ def analyze(ctx) -> list[Check]:
             if d["result"] == "failed":
                 facts.append(_f(d, f"drill on {d['date']} recorded as failed"))
         checks.append(ctx.check("drill_rto", facts,
-                                f"all {len(core)} core systems drilled within {m} months, RTO/RPO met",
-                                "{n} BCP drill finding(s)", files))
+                                f"all {len(core)} core systems drilled within {m} months ({m_source}), RTO/RPO met",
+                                f"{{n}} BCP drill finding(s); interval {m} months ({m_source})", files))
 
     if "ddos_drill" in ctx.active:
         m = int(ctx.params("ddos_drill")["drill_months"])

@@ -33,6 +33,11 @@ def analyze(ctx) -> list[Check]:
         raise EvidenceError(ctx.rel_str(first.file), int(first.line) if str(first.line).isdigit() else 0,
                             first.field, f"no readable login event ({first.message})")
     facts = alert_facts((a.as_dict() for a in res.alerts), limit=int(p["max_alert_facts"]))
+    for a in res.problems.files.values():  # an input that lost lines is said so, with how much
+        if a.status in ("partial", "unreadable"):
+            why = a.error["message"] if a.error else "; ".join(a.warnings)
+            facts.append(Fact(f"login log {a.status}: {a.lost} of {a.content_lines} line(s) lost ({why})",
+                              file=ctx.rel_str(a.file)))
     for pr in res.problems.samples[:10]:
         facts.append(Fact(f"malformed line skipped: {pr.field}: {pr.message}", file=ctx.rel_str(pr.file),
                           line=int(pr.line) if str(pr.line).isdigit() else None))

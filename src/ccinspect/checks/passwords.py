@@ -59,8 +59,9 @@ def _win_fact(w: Secedit, key: str, message: str) -> Fact:
 
 
 def analyze(ctx) -> list[Check]:
-    hosts = {h: read_etc(etc, h, ctx.rel) for h, etc in _linux_hosts(ctx).items()}
-    wins = [read_secedit(p, ctx.rel(p)) for p in ctx.files.get("secedit", [])]
+    # each host and each secedit export on its own: one bad PAM file leaves the other hosts judged
+    hosts = {h: s for h, etc in _linux_hosts(ctx).items() if (s := ctx.read(etc, read_etc, etc, h, ctx.rel))}
+    wins = [w for p in ctx.files.get("secedit", []) if (w := ctx.read(p, read_secedit, p, ctx.rel(p)))]
     checks = []
     for rule, fn in (("length_complexity", eval_length), ("rotation", eval_rotation), ("lockout", eval_lockout)):
         if rule not in ctx.active:
@@ -82,6 +83,7 @@ def analyze(ctx) -> list[Check]:
             facts += _windows(rule, w, p)
             seen.append(f"{w.host} (secedit)")
             files.append(w.file)
+        files += [e["file"] for e in ctx.errors]  # named as unusable by the runner
         checks.append(ctx.check(rule, facts, "met on " + "; ".join(seen),
                                 "{n} host setting(s) fall short", files,
                                 manual=None if seen else "no host supplies the settings this rule needs"))

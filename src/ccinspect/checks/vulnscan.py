@@ -6,210 +6,89 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
-from xml.etree.ElementTree import Element, ParseError
-
-from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import parse as safe_parse
 
 from ccinspect.core.dates import months_after, months_before
 
 from .evidence import read_csv
-from .model import Check, EvidenceError, Fact
+from .model import Check, Fact, Status
+from .scanners import WORDS, Finding, Scan, level_of, read_scan_report
 
-WORDS = {"critical": 9.0, "high": 7.0, "medium": 4.0, "low": 0.1, "log": 0.0, "info": 0.0, "none": 0.0}
-NESSUS_LEVELS = {"4": "critical", "3": "high", "2": "medium", "1": "low", "0": "info"}
-
-
-@dataclass
-class Finding:
-    host: str
-    vuln_id: str
-    name: str
-    severity: float
-    level: str  # critical / high / medium / low / info
-    file: str
-    line: int | None = None
+__all__ = ["WORDS", "Finding", "Scan", "analyze", "analyze_security_tests", "level_of", "load_scans"]
 
 
-@dataclass
-class Scan:
-    file: str
-    date: dt.date
-    scanner: str
-    hosts: set[str] = field(default_factory=set)
-    findings: list[Finding] = field(default_factory=list)
+def load_scans(path: Path, shown: str, entered: dt.date | None = None) -> list[Scan]:
+    return read_scan_report(path, shown, entered)
 
 
-def _level(score: float) -> str:
-    return "critical" if score >= 9.0 else "high" if score >= 7.0 else "medium" if score >= 4.0 \
-        else "low" if score > 0 else "info"
-
-
-def _xml(path: Path, shown: str) -> Element:
-    try:
-        return safe_parse(str(path), forbid_dtd=True).getroot()  # scanners write no DTD: refuse any
-    except ParseError as exc:
-        line = exc.position[0] if getattr(exc, "position", None) else 0
-        raise EvidenceError(shown, line, "(xml)", f"not well-formed XML: {exc}") from None
-    except DefusedXmlException as exc:
-        raise EvidenceError(shown, 0, "(xml)", f"refused unsafe XML construct: {exc}") from None
-
-
-def _iso_date(value: str, shown: str, fld: str) -> dt.date:
-    try:
-        return dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00")).date()
-    except ValueError:
-        raise EvidenceError(shown, 0, fld, f"{value!r} is not an ISO date-time") from None
-
-
-def parse_openvas(root: Element, shown: str) -> Scan:
-    inner = root
-    for el in root.iter("report"):  # the GMP export nests <report><report>…; take the one with results
-        if el.find("scan_start") is not None or el.find("results") is not None:
-            inner = el
-    start = inner.findtext("scan_start") or inner.findtext("creation_time") or root.findtext("creation_time")
-    if not start or not start.strip():
-        raise EvidenceError(shown, 0, "scan_start", "Greenbone report has no scan_start")
-    scan = Scan(shown, _iso_date(start, shown, "scan_start"), "greenbone")
-    for h in inner.findall("host"):
-        ip = (h.findtext("ip") or h.text or "").strip()
-        if ip:
-            scan.hosts.add(ip)
-    for res in inner.iter("result"):
-        host_el = res.find("host")
-        host = (host_el.text or "").strip() if host_el is not None else ""
-        nvt = res.find("nvt")
-        oid = nvt.get("oid", "") if nvt is not None else ""
-        if not host or not oid:
-            raise EvidenceError(shown, 0, "result/host" if not host else "result/nvt@oid",
-                                f"result {res.get('id', '?')} lacks {'host' if not host else 'nvt oid'}")
-        sev_text = (res.findtext("severity") or (nvt.findtext("cvss_base") if nvt is not None else "") or "").strip()
-        threat = (res.findtext("threat") or "").strip().lower()
-        try:
-            score = float(sev_text) if sev_text else WORDS.get(threat, 0.0)
-        except ValueError:
-            raise EvidenceError(shown, 0, "result/severity", f"{sev_text!r} is not a CVSS score") from None
-        level = threat if threat in ("critical", "high", "medium", "low") else _level(score)
-        scan.hosts.add(host)
-        scan.findings.append(Finding(host, oid, (res.findtext("name") or "").strip(), score, level, shown))
-    return scan
-
-
-def _nessus_time(value: str) -> dt.date | None:
-    v = " ".join(value.split())
-    for fmt in ("%a %b %d %H:%M:%S %Y", "%Y-%m-%dT%H:%M:%S"):
-        try:
-            return dt.datetime.strptime(v, fmt).date()
-        except ValueError:
-            pass
-    if v.isdigit():
-        try:
-            return dt.datetime.fromtimestamp(int(v), dt.UTC).date()
-        except (OverflowError, OSError, ValueError):  # seconds beyond any calendar
-            return None
-    return None
-
-
-def parse_nessus(root: Element, shown: str) -> Scan:
-    dates: list[dt.date] = []
-    scan = Scan(shown, dt.date.min, "nessus")
-    for rh in root.iter("ReportHost"):
-        name = rh.get("name", "").strip()
-        if not name:
-            raise EvidenceError(shown, 0, "ReportHost@name", "a ReportHost has no name")
-        scan.hosts.add(name)
-        for tag in rh.iter("tag"):
-            if tag.get("name") in ("HOST_START", "HOST_START_TIMESTAMP") and tag.text:
-                d = _nessus_time(tag.text)
-                if d is None:
-                    raise EvidenceError(shown, 0, "HOST_START", f"{tag.text!r} is not a Nessus date")
-                dates.append(d)
-        for item in rh.iter("ReportItem"):
-            sev = item.get("severity")
-            if sev not in NESSUS_LEVELS:
-                raise EvidenceError(shown, 0, "ReportItem@severity",
-                                    f"{sev!r} on plugin {item.get('pluginID')} is not 0–4")
-            cvss = item.findtext("cvss3_base_score") or item.findtext("cvss_base_score")
-            try:
-                score = float(cvss) if cvss else {"4": 9.0, "3": 7.0, "2": 4.0, "1": 0.1, "0": 0.0}[sev]
-            except ValueError:
-                raise EvidenceError(shown, 0, "cvss3_base_score", f"{cvss!r} is not a CVSS score") from None
-            scan.findings.append(Finding(name, item.get("pluginID", ""), item.get("pluginName", ""), score,
-                                         NESSUS_LEVELS[sev], shown))
-    if not dates:
-        raise EvidenceError(shown, 0, "HOST_START", "no HOST_START tag: cannot date the scan")
-    scan.date = min(dates)
-    return scan
-
-
-def parse_csv(path: Path, shown: str) -> list[Scan]:
-    """One CSV may hold several scans; they are told apart by scan_date."""
-    scans: dict[dt.date, Scan] = {}
-    for r in read_csv(path, shown, ["scan_date", "host", "vuln_id", "severity"]):
-        d = r.date("scan_date")
-        sc = scans.setdefault(d, Scan(shown, d, "csv"))
-        host = r.str("host", required=True)
-        sc.hosts.add(host)
-        vid = r.str("vuln_id")
-        if not vid:  # a host scanned clean is listed with no vulnerability
-            continue
-        raw = r.str("severity", required=True).lower()
-        if raw in WORDS:
-            score, level = WORDS[raw], raw if raw in ("critical", "high", "medium", "low") else "info"
-        else:
-            score = r.number("severity")
-            if not 0 <= score <= 10:
-                raise r.err("severity", f"{score} is outside CVSS 0–10")
-            level = _level(score)
-        sc.findings.append(Finding(host, vid, r.str("name"), score, level, shown, r.line))
-    return list(scans.values())
-
-
-def load_scans(path: Path, shown: str) -> list[Scan]:
-    ext = path.suffix.lower()
-    if ext == ".csv":
-        return parse_csv(path, shown)
-    if ext in (".xml", ".nessus"):
-        root = _xml(path, shown)
-        if root.tag == "NessusClientData_v2":
-            return [parse_nessus(root, shown)]
-        if root.tag in ("report", "get_reports_response"):
-            return [parse_openvas(root, shown)]
-        raise EvidenceError(shown, 1, "(root)", f"<{root.tag}> is neither a Greenbone report nor Nessus v2")
-    raise EvidenceError(shown, 0, "(format)", f"unknown report type {ext!r}; use .xml, .nessus or .csv")
+def inventory_hosts(ctx) -> dict[str, tuple[str, int]]:
+    """Hosts the asset inventory names (column ip, address or host), with file and line."""
+    out: dict[str, tuple[str, int]] = {}
+    for p in ctx.files.get("inventory", []):
+        rows = ctx.read(p, read_csv, p, ctx.rel(p), [])
+        for r in rows or []:
+            for col in ("ip", "address", "host", "ip_address"):
+                for h in re.split(r"[;,、，；\s]+", r.str(col)):
+                    if h:
+                        out.setdefault(h, (r.file, r.line))
+    return out
 
 
 def analyze(ctx) -> list[Check]:
-    scans = sorted((s for p in ctx.files["reports"] for s in load_scans(p, ctx.rel(p))), key=lambda s: s.date)
-    scans = [s for s in scans if s.date <= ctx.as_of]
+    scans: list[Scan] = []
+    for p in ctx.files["reports"]:
+        entered = ctx.entered_date(p)
+        got = ctx.read(p, load_scans, p, ctx.rel(p), entered) or []
+        if got:
+            days = {s.date for s in got}
+            ctx.represents(p, max(days), "entered" if days == {entered} else "file")
+        scans.extend(got)
+    scans = sorted((s for s in scans if s.date <= ctx.as_of), key=lambda s: s.date)
     files = ctx.files["reports"]
     checks = []
     if "scan_interval" in ctx.active:
         p = ctx.params("scan_interval")
         months = int(p["interval_months"])
+        due = months_before(ctx.as_of, months)
+        window = months_before(ctx.as_of, int(p["lookback_months"]))
+        per_host: dict[str, list[Scan]] = {}
+        for s in scans:
+            for h in s.hosts:
+                per_host.setdefault(h, []).append(s)
+        inventory = inventory_hosts(ctx)
         facts = []
         if not scans:
             facts.append(Fact(f"no scan dated on or before {ctx.as_of}"))
-        else:
-            last = scans[-1]
-            if last.date < months_before(ctx.as_of, months):
-                facts.append(Fact(f"latest scan {last.date} is more than {months} months before {ctx.as_of}",
-                                  file=last.file, date=last.date.isoformat()))
-            window = months_before(ctx.as_of, int(p["lookback_months"]))
-            dates = sorted({s.date for s in scans})
+        for host, (f, line) in sorted(inventory.items()):
+            if host not in per_host:
+                facts.append(Fact(f"{host}: in the inventory but in no scan report", file=f, line=line, subject=host))
+        for host, hs in sorted(per_host.items()):
+            last = hs[-1]
+            if last.date < due:
+                facts.append(Fact(f"{host}: latest scan {last.date} is more than {months} months before {ctx.as_of}",
+                                  file=last.file, subject=host, date=last.date.isoformat()))
+            dates = sorted({s.date for s in hs})
             for a, b in zip(dates, dates[1:], strict=False):
                 if b >= window and months_after(a, months) < b:
-                    facts.append(Fact(f"{(b - a).days} days between scans {a} and {b} "
-                                      f"(more than {months} months)", date=a.isoformat(),
-                                      file=next(s.file for s in scans if s.date == b)))
+                    facts.append(Fact(f"{host}: {(b - a).days} days between scans {a} and {b} "
+                                      f"(more than {months} months)", date=a.isoformat(), subject=host,
+                                      file=next(s.file for s in hs if s.date == b)))
         checks.append(ctx.check("scan_interval", facts,
-                                f"{len(scans)} scan(s); latest {scans[-1].date if scans else '-'}, "
-                                f"none more than {months} months apart", "{n} scan-interval finding(s)", files))
+                                f"{len(per_host)} host(s) in {len(scans)} scan(s); each scanned within {months} "
+                                f"months, latest {scans[-1].date if scans else '-'}",
+                                "{n} scan-interval finding(s)", files + ctx.files.get("inventory", [])))
     if "high_findings" in ctx.active:
         checks.append(_high_findings(ctx, scans, files))
     return checks
+
+
+def load_remediation(path: Path, shown: str) -> dict[tuple[str, str], dict]:
+    out = {}
+    for r in read_csv(path, shown, ["host", "vuln_id", "status", "date"]):
+        out[(r.str("host", required=True), r.str("vuln_id", required=True))] = {
+            "status": r.choice("status", {"accepted", "fixed", "in_progress"}), "date": r.date("date"),
+            "approved_by": r.str("approved_by"), "row": r}
+    return out
 
 
 def _high_findings(ctx, scans: list[Scan], files: list[Path]) -> Check:
@@ -221,10 +100,12 @@ def _high_findings(ctx, scans: list[Scan], files: list[Path]) -> Check:
     if "remediation" in ctx.files:
         rp = ctx.files["remediation"][0]
         rfiles.append(rp)
-        for r in read_csv(rp, ctx.rel(rp), ["host", "vuln_id", "status", "date"]):
-            remediation[(r.str("host", required=True), r.str("vuln_id", required=True))] = {
-                "status": r.choice("status", {"accepted", "fixed", "in_progress"}), "date": r.date("date"),
-                "approved_by": r.str("approved_by"), "row": r}
+        got = ctx.read(rp, load_remediation, rp, ctx.rel(rp))
+        if got is None:  # without the records every open finding would look unassessed: no verdict
+            return Check(ctx.analyzer, "high_findings", tuple(ctx.spec.rules["high_findings"].ref_ids),
+                         Status.ERROR, f"the remediation records {ctx.rel(rp)} could not be read",
+                         files=sorted({ctx.rel(f) for f in rfiles}))
+        remediation = got
     latest: dict[str, Scan] = {}
     for s in scans:
         for h in s.hosts:

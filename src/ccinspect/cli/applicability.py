@@ -10,7 +10,9 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from .common import Fmt, Lang, console, emit_json, fail
+from ccinspect.core.files import atomic_write_bytes
+
+from .common import Fmt, Lang, console, emit_json, fail, out_file
 
 # The applicability engine (catalog, pydantic models) is imported inside the commands, so that
 # other commands (`ccinspect logins scan` on a daily timer) do not pay for it at start-up.
@@ -146,7 +148,7 @@ def register(app: typer.Typer) -> None:
         if fmt == CalFmt.ics:
             data = to_ics(items, prof)
             if out:
-                out.write_bytes(data)
+                atomic_write_bytes(out_file(out), data)
                 console.print(f"wrote {out} ({len(items)} events)")
             else:
                 typer.echo(data.decode("utf-8"), nl=False)

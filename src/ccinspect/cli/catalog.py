@@ -9,7 +9,9 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from .common import Fmt, Lang, console, emit_json, fail
+from ccinspect.core.files import atomic_file, atomic_write_text
+
+from .common import Fmt, Lang, console, emit_json, fail, out_file
 
 # The catalog (pydantic models, YAML) is imported inside the commands, so that other commands do
 # not pay for it at start-up.
@@ -186,7 +188,8 @@ def export(
     as_of: str = typer.Option(None, "--as-of", help="OSCAL tier profiles: date (default today)"),
 ) -> None:
     """Export requirements as JSON, CSV, XLSX, or OSCAL catalogs with a profile per tier."""
-    from ccinspect.catalog.export import select_versions, to_csv, to_json, to_xlsx, write_oscal
+    from ccinspect.applicability.oscal import write_oscal
+    from ccinspect.catalog.export import select_versions, to_csv, to_json, to_xlsx
     from ccinspect.core.dates import DateParseError, parse_date
 
     cat = _cat()
@@ -197,7 +200,7 @@ def export(
     if fmt in (ExportFmt.json, ExportFmt.csv):
         text = to_json(versions) if fmt == ExportFmt.json else to_csv(versions)
         if out:
-            out.write_text(text, encoding="utf-8")
+            atomic_write_text(out_file(out), text)
             console.print(f"wrote {out}")
         else:
             typer.echo(text, nl=False)
@@ -205,12 +208,17 @@ def export(
     if out is None:
         fail(f"--format {fmt.value} needs --out")
     if fmt == ExportFmt.xlsx:
-        to_xlsx(versions, cat, out)
+        with atomic_file(out_file(out)) as tmp:
+            to_xlsx(versions, cat, tmp)
         console.print(f"wrote {out}")
         return
     try:
         day = parse_date(as_of, field="--as-of") if as_of else dt.date.today()
     except DateParseError as exc:
         fail(str(exc))
+    if out.exists() and not out.is_dir():
+        fail(f"--out: {out} is a file; expected a folder for the OSCAL documents")
+    if not out.parent.is_dir():
+        fail(f"--out: folder {out.parent} does not exist; expected a folder in an existing one")
     for p in write_oscal(cat, out, version, day):
         console.print(f"wrote {p}")

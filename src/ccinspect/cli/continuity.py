@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING
 import typer
 from rich.table import Table
 
-from .common import Fmt, Lang, console, emit_json, fail
+from ccinspect.core.exitcodes import ExitCode
+
+from .common import Fmt, Lang, console, emit_json, err_console, fail
 
 # The register engine (openpyxl, the catalog) is imported inside the commands, so that other
 # commands do not pay for it at start-up.
@@ -81,12 +83,18 @@ def status(
     else:
         reg = _register(data)
     st = evaluate(reg, prof, day)
+    empty = not any(getattr(reg, kind) for kind in type(reg).model_fields)
     if fmt == Fmt.json:
-        emit_json(st.to_dict())
+        emit_json(st.to_dict() | {"register_empty": empty})
     else:
         _print_status(st, lang == Lang.en)
+    if empty:  # the gaps listed are those of a register with nothing in it: said, and not exit 0
+        err_console.print(f"[bold yellow]warning:[/] the register ({data or 'database'}) is empty: no core "
+                          "system, analysis, plan or drill is recorded; the gaps above are those of an empty "
+                          "register (exit 3)", highlight=False, soft_wrap=True)
+        raise typer.Exit(int(ExitCode.PARTIAL))
     if fail_on_gaps and st.gaps:
-        raise typer.Exit(1)
+        raise typer.Exit(int(ExitCode.FINDINGS))
 
 
 def _print_status(st, en: bool) -> None:

@@ -8,13 +8,15 @@ from pathlib import Path
 
 import typer
 
+from ccinspect.core.exitcodes import ExitCode
+
 
 class Format(StrEnum):
     table = "table"
     json = "json"
 
 
-STYLE = {"pass": "green", "fail": "bold red", "manual": "yellow", "error": "bold magenta"}
+STYLE = {"pass": "green", "fail": "bold red", "manual": "yellow", "error": "bold magenta", "partial": "magenta"}
 
 
 def register(app: typer.Typer) -> None:
@@ -39,25 +41,57 @@ def register(app: typer.Typer) -> None:
             day = parse_date(as_of, field="--as-of")
         except (ProfileError, DateParseError) as exc:
             typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(2) from None
+            raise typer.Exit(int(ExitCode.BAD_INPUT)) from None
+        if evidence.exists() and not evidence.is_dir():
+            typer.echo(f"error: --evidence: {evidence} is a file; expected the evidence folder "
+                       "(see docs/evidence.md)", err=True)
+            raise typer.Exit(int(ExitCode.BAD_INPUT))
         if not evidence.is_dir():
-            typer.echo(f"error: evidence folder {evidence} does not exist", err=True)
-            raise typer.Exit(2)
+            typer.echo(f"error: --evidence: folder {evidence} does not exist", err=True)
+            raise typer.Exit(int(ExitCode.BAD_INPUT))
+        empty = not any(p.is_file() for p in evidence.rglob("*"))
         result = inspect(prof, evidence, day, host=host)
         data = result.to_dict()
         shown = set(only.split(",")) if only else None
         if out:
-            out.mkdir(parents=True, exist_ok=True)
-            (out / "inspection.json").write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
-            (out / "inspection.md").write_text(markdown(data), encoding="utf-8")
+            write_outputs(out, data)
         if fmt == Format.json:
             typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
         else:
             _table(data, shown)
         if out:
             typer.echo(f"wrote {out / 'inspection.json'} and {out / 'inspection.md'}", err=True)
-        if strict and (data["counts"]["fail"] or data["counts"]["error"]):
-            raise typer.Exit(1)
+        codes = [ExitCode.OK]
+        if strict and (data["counts"]["fail"] or data["counts"]["error"] or data["counts"]["partial"]):
+            codes.append(ExitCode.FINDINGS)
+        if data.get("unreadable") or data["counts"]["error"]:
+            codes.append(ExitCode.PARTIAL)  # some evidence was lost: never exit 0
+        if empty:  # valid, but nothing was inspected: said, and not exit 0
+            typer.echo(f"warning: --evidence: folder {evidence} holds no files; no check could run, every "
+                       "requirement is left to the inspector (exit 3)", err=True)
+            codes.append(ExitCode.PARTIAL)
+        code = ExitCode.worst(*codes)
+        if code:
+            raise typer.Exit(int(code))
+
+
+def write_outputs(out: Path, data: dict) -> None:
+    """inspection.json, inspection.md and run.json (the SHA-256 of the other two, which `web import-results`
+    checks), in a folder that replaces `out` in one rename: the set of one run, or of the previous one."""
+    import hashlib
+
+    from ccinspect import __version__
+    from ccinspect.core.files import atomic_dir
+
+    files = {"json": ("inspection.json", json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")),
+             "markdown": ("inspection.md", markdown(data).encode("utf-8"))}
+    record = {"tool": "ccinspect inspect", "version": __version__, "as_of": data.get("as_of"),
+              "outputs": {k: {"file": name, "sha256": hashlib.sha256(body).hexdigest()}
+                          for k, (name, body) in files.items()}}
+    with atomic_dir(out, keep_others=True) as tmp:
+        for name, body in files.values():
+            (tmp / name).write_bytes(body)
+        (tmp / "run.json").write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")
 
 
 def _table(data: dict, shown: set[str] | None) -> None:
@@ -85,6 +119,11 @@ def _table(data: dict, shown: set[str] | None) -> None:
                     lines.append(f"  • … {len(ch['facts']) - 8} more (see --format json)")
         t.add_row(r["ref_id"], f"[{STYLE[r['status']]}]{r['status']}[/]", "\n".join(lines))
     console.print(t)
+    for e in data.get("unreadable", []):
+        where = f"{e.get('file', '')}:{e.get('line') or 0} field {e.get('field', '')!r}: "
+        console.print("[bold magenta]unreadable evidence:[/] " + escape(where + e["message"]))
+    for f in data.get("not_used", []):
+        console.print("[yellow]not used:[/] " + escape(f) + " (no analyzer reads this file)")
     bad = [a for a in data["analyzers"] if a["status"] == "error"]
     for a in bad:
         e = a["error"]

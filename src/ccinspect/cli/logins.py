@@ -10,12 +10,13 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from ccinspect.core.exitcodes import ExitCode, epilog
 from ccinspect.detection.adapters import FORMATS, InputError
 from ccinspect.detection.rules import RulesError
 
 from .common import console, err_console, fail
 
-app = typer.Typer(help="Login monitoring over core-system login logs.", no_args_is_help=True)
+app = typer.Typer(help="Login monitoring over core-system login logs.", no_args_is_help=True, epilog=epilog())
 
 
 class OutFmt(StrEnum):
@@ -45,8 +46,9 @@ def scan(
     out: Path = typer.Option(None, "--out", help="write alerts.json, CSVs, report.html and run.json here"),
     rules: Path = typer.Option(None, "--rules", help="rules file (default: the packaged logins.yaml)"),
     input_format: str = typer.Option("auto", "--input-format", help=" | ".join(FORMATS)),
-    mapping: Path = typer.Option(None, "--mapping", help="field mapping for a JSON access log"),
+    mapping: Path = typer.Option(None, "--mapping", help="YAML mapping for application logs, DB extracts, access logs"),
     year: int = typer.Option(None, "--year", help="year of syslog lines without one (default: file's mtime)"),
+    timezone: str = typer.Option(None, "--timezone", help="zone of times without an offset (default Asia/Taipei)"),
     memory_limit: str = typer.Option("1500MB", "--memory-limit", help="DuckDB memory limit; beyond it spills to disk"),
     threads: int = typer.Option(None, "--threads", help="DuckDB threads (default: all cores)"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar"),
@@ -62,7 +64,8 @@ def scan(
     try:
         with progress:
             run = scan_files(files, customers, allow=allow, state_dir=state, rules_path=rules, out_dir=out,
-                             input_format=input_format, mapping=mapping, year=year, memory_limit=memory_limit,
+                             input_format=input_format, mapping=mapping, year=year, timezone=timezone,
+                             memory_limit=memory_limit,
                              threads=threads, on_progress=None if progress.disable else _progress_cb(progress))
     except (InputError, RulesError, ValueError) as exc:
         fail(str(exc))
@@ -77,8 +80,54 @@ def scan(
         err_console.print(f"[yellow]{res.problems.count} malformed line(s)[/]; first:", highlight=False)
         for p in res.problems.samples[:5]:
             err_console.print(f"  {p.file}:{p.line}: {p.field}: {p.message}", highlight=False, markup=False)
+    _report_inputs(res.problems)
     if out:
         err_console.print(f"outputs in {out} (report.html, alerts.json, run.json)", highlight=False)
+    if run.partial:
+        raise typer.Exit(ExitCode.PARTIAL)
+
+
+def _report_inputs(problems) -> None:
+    """One line per input that is not simply fine: empty, partial (what was lost) or unreadable (why)."""
+    for a in problems.files.values():
+        st = a.status
+        if st == "ok" and not a.warnings:
+            continue
+        color = {"ok": "yellow", "empty": "yellow", "partial": "red", "unreadable": "red"}[st]
+        detail = a.error["message"] if a.error else "; ".join(a.warnings)
+        err_console.print(f"[{color}]{st}[/] ", end="", highlight=False)
+        err_console.print(f"{a.file} ({a.format}): {detail}", highlight=False, markup=False)
+
+
+class NormFmt(StrEnum):
+    csv = "csv"
+    jsonl = "jsonl"
+
+
+@app.command()
+def normalize(
+    files: list[str] = typer.Argument(..., help="login logs: files or globs"),
+    fmt: NormFmt = typer.Option(NormFmt.csv, "--format", help="csv | jsonl"),
+    out: Path = typer.Option(None, "--out", help="write here (replaced in one step) instead of standard output"),
+    input_format: str = typer.Option("auto", "--input-format", help=" | ".join(FORMATS)),
+    mapping: Path = typer.Option(None, "--mapping", help="YAML mapping for application logs, DB extracts, access logs"),
+    year: int = typer.Option(None, "--year", help="year of syslog lines without one (default: file's mtime)"),
+    timezone: str = typer.Option(None, "--timezone", help="zone of times without an offset (default Asia/Taipei)"),
+    accounting: Path = typer.Option(None, "--accounting", help="also write each file's line accounting (JSON) here"),
+) -> None:
+    """Write the canonical events exactly as the readers produced them, each with its source file and line."""
+    from ccinspect.detection.normalize import normalize_files  # noqa: PLC0415
+
+    if input_format not in FORMATS:
+        fail(f"--input-format must be one of {', '.join(FORMATS)}")
+    try:
+        problems = normalize_files(files, out=out, fmt=fmt.value, input_format=input_format, mapping=mapping,
+                                   year=year, timezone=timezone, accounting=accounting)
+    except (InputError, ValueError) as exc:
+        fail(str(exc))
+    _report_inputs(problems)
+    if problems.partial:
+        raise typer.Exit(ExitCode.PARTIAL)
 
 
 def _table(run) -> None:

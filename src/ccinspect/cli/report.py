@@ -4,13 +4,14 @@ statement draft (HTML, PDF), from the web application's database (SQLite under .
 from __future__ import annotations
 
 import datetime as dt
-import os
 from enum import StrEnum
 from pathlib import Path
 
 import typer
 
-from .common import Lang, console, fail
+from ccinspect.core.files import atomic_write_bytes
+
+from .common import Lang, console, fail, out_file
 
 report_app = typer.Typer(help="Reports from the database: inspection report, tracking list, statement draft.",
                          no_args_is_help=True)
@@ -35,15 +36,8 @@ def _django():
 
 def _write(out: Path, content: bytes) -> None:
     """Write whole or not at all: a temporary file beside the target, renamed into place."""
-    out = out.resolve()
-    if not out.parent.is_dir():
-        fail(f"{out.parent} is not a directory")
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_bytes(content)
-        tmp.replace(out)
-    finally:
-        tmp.unlink(missing_ok=True)
+    out = out_file(out.resolve(), "-o")
+    atomic_write_bytes(out, content)
     console.print(f"wrote {out} ({len(content):,} bytes)", highlight=False)
 
 
@@ -108,10 +102,10 @@ def tracking(
 def statement(
     broker: str = typer.Option(..., "--broker", help="broker id or name"),
     year: int = typer.Option(dt.date.today().year - 1, "--year", help="the fiscal year (the year it ends in)"),
-    ciso: str = typer.Option(..., "--ciso", help="most senior information security officer: NAME[/TITLE]"),
-    chairman: str = typer.Option(..., "--chairman", help="NAME[/TITLE]"),
-    president: str = typer.Option(..., "--president", help="NAME[/TITLE]"),
-    auditor: str = typer.Option(..., "--auditor", help="chief auditor: NAME[/TITLE]"),
+    ciso: str = typer.Option(..., "--ciso", help="most senior information security officer: NAME\\[/TITLE]"),
+    chairman: str = typer.Option(..., "--chairman", help="NAME\\[/TITLE]"),
+    president: str = typer.Option(..., "--president", help="NAME\\[/TITLE]"),
+    auditor: str = typer.Option(..., "--auditor", help="chief auditor: NAME\\[/TITLE]"),
     board_date: str = typer.Option(None, "--board-date", help="board approval date, YYYY-MM-DD"),
     fmt: StatementFormat = typer.Option(StatementFormat.pdf, "--format", "-f"),
     output: Path = typer.Option(None, "--output", "-o", help="default: statement-YEAR.<format>"),

@@ -3,38 +3,25 @@
 from __future__ import annotations
 
 import os
-import secrets
 import shutil
 import sys
 from pathlib import Path
 
 import typer
 
+from ccinspect.core import settings
+from ccinspect.core.exitcodes import ExitCode
+
 from .common import console, emit_json, fail
 
 web_app = typer.Typer(help="The web application: database, demo data, results import.", no_args_is_help=True)
 
 
-def _var() -> Path:
-    return Path(os.environ.get("CCINSPECT_VAR", "var")).resolve()
-
-
-def _on(name: str) -> bool:
-    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+_var = settings.var_dir
 
 
 def _secret_key() -> None:
-    """SECRET_KEY from the environment, else one kept in var/secret_key (created 0600 on first use).
-    In production (CCINSPECT_HTTPS) it must come from the environment: the settings then refuse to start."""
-    if os.environ.get("SECRET_KEY") or _on("CCINSPECT_DEBUG") or _on("CCINSPECT_HTTPS"):
-        return
-    path = _var() / "secret_key"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_urlsafe(50))
-    os.environ["SECRET_KEY"] = path.read_text().strip()
+    settings.ensure_secret_key()
 
 
 def _django():
@@ -80,7 +67,7 @@ def check(deploy: bool = typer.Option(False, "--deploy", help="also the producti
         _manage(*args)
     except SystemCheckError as exc:
         console.print(str(exc), highlight=False, markup=False)
-        raise typer.Exit(1) from None
+        raise typer.Exit(int(ExitCode.FINDINGS)) from None
 
 
 @web_app.command("manage", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
@@ -177,23 +164,52 @@ def import_results(
     emit_json(out)
 
 
+def _checked(folder: Path, name: str, run: dict | None) -> bytes:
+    """A result file of an output folder, as bytes, after its SHA-256 is compared with the run record's (a
+    folder that mixes two runs is refused)."""
+    import hashlib
+
+    body = (folder / name).read_bytes()
+    if run is None:
+        return body
+    recorded = next((o.get("sha256") for o in (run.get("outputs") or {}).values()
+                     if isinstance(o, dict) and o.get("file") == name), None)
+    if recorded is None:
+        fail(f"{folder / 'run.json'}: outputs: no SHA-256 recorded for {name}; expected the record of the run "
+             f"that wrote it")
+    actual = hashlib.sha256(body).hexdigest()
+    if actual != recorded:
+        fail(f"{folder / name}: SHA-256 {actual} does not match {recorded} recorded in run.json: the folder "
+             "holds files of different runs; nothing was imported")
+    return body
+
+
 def _results_payload(path: Path):
     """A results file as bytes, or from an output folder: inspection.json, else the login scan's alerts.json
-    with run.json's inputs (the scanned logs and their SHA-256) and review requirements."""
+    with run.json's inputs (the scanned logs and their SHA-256) and review requirements. In a folder with a
+    run.json, every file taken is checked against the hash the run recorded."""
     import json
 
     if not path.is_dir():
         return path.read_bytes()
+    run = None
+    if (path / "run.json").is_file():
+        try:
+            run = json.loads((path / "run.json").read_text(encoding="utf-8"))
+            assert isinstance(run, dict) and isinstance(run.get("outputs") or {}, dict)
+        except (ValueError, OSError, AssertionError):
+            fail(f"{path / 'run.json'}: not a run record (expected a JSON object with outputs)")
     if (path / "inspection.json").is_file():
-        return (path / "inspection.json").read_bytes()
+        return _checked(path, "inspection.json", run)
     if not (path / "alerts.json").is_file():
         fail(f"{path}: no inspection.json or alerts.json in this folder")
     try:
-        data = json.loads((path / "alerts.json").read_text(encoding="utf-8"))
-        if (path / "run.json").is_file() and isinstance(data, dict):
-            run = json.loads((path / "run.json").read_text(encoding="utf-8"))
+        data = json.loads(_checked(path, "alerts.json", run).decode("utf-8"))
+        if run is not None and isinstance(data, dict):
             data["inputs"] = run.get("inputs", [])
             data["review_ref_ids"] = run.get("review_ref_ids", [])
+            if run.get("finished"):  # when the logins were detected: a "not me" case carries it over
+                data.setdefault("detected_at", run["finished"])
     except (ValueError, OSError) as exc:
         fail(f"{path}: {exc}")
     return data
@@ -219,6 +235,46 @@ def create_user(
     except ValueError as exc:
         fail(str(exc))
     console.print(f"{u.username}: initial password {pw}", highlight=False)
+
+
+@web_app.command("worker")
+def worker(
+    batch: bool = typer.Option(False, "--batch", help="run what is due, then exit"),
+    interval: float = typer.Option(1.0, "--interval", help="seconds between polls of the queue"),
+) -> None:
+    """The background worker (django-tasks' db_worker): sends customer notifications, retries, follow-ups."""
+    _django()
+    args = ["db_worker", "--interval", str(interval), "--no-reload"]
+    if batch:
+        args += ["--batch", "--no-startup-delay"]
+    _manage(*args)
+
+
+@web_app.command("confirm-page")
+def confirm_page(
+    host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Option(8010, "--port"),
+    workers: int = typer.Option(2, "--workers"),
+) -> None:
+    """The hosted confirmation page for customers: its own process, serving nothing else (rate limited)."""
+    _django()
+    _manage("collectstatic", "--noinput", "-v", "0")
+    gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or shutil.which("gunicorn")
+    if not gunicorn:
+        fail("gunicorn is not installed")
+    console.print(f"confirmation page at http://{host}:{port}/", highlight=False)
+    env = dict(os.environ, DJANGO_SETTINGS_MODULE="ccinspect.web.settings")
+    sys.stdout.flush()
+    os.execve(gunicorn, [gunicorn, "ccinspect.web.notification.confirm_wsgi:application", "--bind",
+                         f"{host}:{port}", "--workers", str(workers), "--access-logfile", "-"], env)
+
+
+@web_app.command("notify-follow-up")
+def notify_follow_up() -> None:
+    """Queue the follow-ups of unanswered notifications that are due (for a periodic job; the worker sends)."""
+    _django()
+    from ccinspect.web.notification.services import follow_up_due
+
+    emit_json({"queued": follow_up_due()})
 
 
 def register(app: typer.Typer) -> None:

@@ -23,9 +23,11 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from pydantic import ValidationError
 
+from ccinspect.core import textfile
 from ccinspect.core.errors import InputError
 
 from .. import safezip
+from ..core.safe_cells import text_cells
 from .model import KINDS, Register, reference_problems
 
 REGISTER_YAML = "continuity.yaml"
@@ -111,8 +113,8 @@ def build_register(rows: dict[str, list[tuple[int, dict[str, Any]]]], source: st
 def read_yaml(path: Path) -> Register:
     src = path.name
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
+        data = yaml.safe_load(textfile.read_text(path).text) or {}
+    except (OSError, yaml.YAMLError, InputError) as exc:
         raise RegisterError([Problem(src, "", None, None, f"cannot read: {exc}")]) from None
     if not isinstance(data, dict):
         raise RegisterError([Problem(src, "", None, None, "expected a mapping of record kinds")])
@@ -263,6 +265,7 @@ def write_workbook(reg: Register, path: Path) -> Path:
                 if isinstance(c.value, dt.date):
                     c.number_format = "yyyy-mm-dd"
         _validations(ws, kind, fields)
+        text_cells(ws)  # a name typed as "=..." is read back as that text, never run as a formula
     buf = tempfile.SpooledTemporaryFile()
     wb.save(buf)
     buf.seek(0)

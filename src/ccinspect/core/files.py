@@ -52,6 +52,36 @@ def atomic_write_text(path: str | Path, text: str, *, encoding: str = "utf-8", m
     return atomic_write_bytes(path, text.encode(encoding), mode=mode)
 
 
+@contextlib.contextmanager
+def atomic_file(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary sibling path to write by any means (a library that wants a file name: openpyxl,
+    tarfile); on success it is flushed to disk and renamed over `path`, on error removed."""
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 would otherwise become the output's mode
+        os.replace(tmp, p)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    _fsync_dir(p.parent)
+
+
+def _link(src, dst) -> None:
+    try:
+        os.link(src, dst, follow_symlinks=False)
+    except OSError:
+        shutil.copy2(src, dst, follow_symlinks=False)
+
+
 def _exchange(a: Path, b: Path) -> bool:
     """Swap two paths in one step; False where the system cannot."""
     libc_name = ctypes.util.find_library("c")
@@ -76,8 +106,10 @@ def recover_dir(path: str | Path) -> None:
 
 
 @contextlib.contextmanager
-def atomic_dir(path: str | Path) -> Iterator[Path]:
-    """Yield a temporary folder to fill; on success it replaces `path` whole, on error it is removed."""
+def atomic_dir(path: str | Path, *, keep_others: bool = False) -> Iterator[Path]:
+    """Yield a temporary folder to fill; on success it replaces `path` whole, on error it is removed. With
+    `keep_others`, entries of the old folder the new one lacks (files a user keeps beside a command's
+    outputs) are hard-linked into the new one first, so only the command's own files change."""
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
     recover_dir(p)
@@ -87,6 +119,13 @@ def atomic_dir(path: str | Path) -> Iterator[Path]:
     os.chmod(tmp, 0o777 & ~umask)  # mkdtemp's 0700 would otherwise become the output's mode
     try:
         yield tmp
+        if keep_others and p.is_dir():
+            for old in p.iterdir():
+                if not (tmp / old.name).exists():
+                    if old.is_dir() and not old.is_symlink():
+                        shutil.copytree(old, tmp / old.name, symlinks=True, copy_function=_link)
+                    else:
+                        _link(old, tmp / old.name)
         for f in tmp.rglob("*"):
             if f.is_file():
                 with open(f, "rb") as fh:

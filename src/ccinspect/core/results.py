@@ -18,6 +18,7 @@ class Status(StrEnum):
     FAIL = "fail"
     MANUAL = "manual"
     ERROR = "error"
+    PARTIAL = "partial"  # judged on the evidence that could be read; some files could not be used
 
 
 class Severity(StrEnum):
@@ -105,6 +106,8 @@ class Check:
     facts: list[Fact] = field(default_factory=list)
     files: list[str] = field(default_factory=list)  # evidence files examined, relative to the folder
     error: dict | None = None
+    unusable: list[dict] = field(default_factory=list)  # files it could not use: file, line, field, message
+    omitted: int = 0  # facts beyond the first ones kept, counted
 
     def to_dict(self) -> dict:
         d = {
@@ -114,6 +117,10 @@ class Check:
         }
         if self.error:
             d["error"] = self.error
+        if self.unusable:
+            d["unusable"] = self.unusable
+        if self.omitted:
+            d["facts_omitted"] = self.omitted
         return d
 
 

@@ -195,3 +195,23 @@ def open_text(path: str | Path, *, encoding: str | None = None, errors: str = "s
     except BaseException:
         raw.close()
         raise
+
+
+def open_stream(path: str | Path, *, errors: str = "strict", newline: str | None = "") -> tuple[io.TextIOWrapper, str]:
+    """A plain text stream (readline, read(n), csv.reader) of a (possibly gzip-compressed) file in the encoding
+    detected from its first 64 KiB, and that codec. For readers that replace bad bytes (errors="replace")
+    rather than stop at them; `open_text` is the one that names the line of a bad byte."""
+    p = Path(path)
+    raw = _raw(p)
+    try:
+        head = raw.peek(SAMPLE)[:SAMPLE] if hasattr(raw, "peek") else b""
+        try:
+            encoding, _ = detect_encoding(head, complete=len(head) < SAMPLE)
+        except ValueError:
+            if errors == "strict":
+                raise InputError(NOT_TEXT, file=str(path)) from None
+            encoding = "utf-8"  # damaged text (stray NULs): the reader counts its bad lines
+        return io.TextIOWrapper(raw, encoding=encoding, errors=errors, newline=newline), encoding  # type: ignore[arg-type]
+    except BaseException:
+        raw.close()
+        raise

@@ -62,6 +62,7 @@ class Alert:
     last: str | None
     detail: str = ""
     id: str = ""
+    context: list[dict] = field(default_factory=list)  # e.g. Windows 4648 events of its accounts
 
     def as_dict(self) -> dict:
         # Shallow: the values are plain lists and dicts (asdict's deep copy cost 0.04 s per run).

@@ -14,6 +14,8 @@ import platform
 from datetime import datetime
 from pathlib import Path
 
+from ..core.files import atomic_dir
+from ..core.safe_cells import csv_row
 from .adapters import Source
 from .engine import TAIPEI, ScanResult
 from .rules import RuleSet
@@ -28,6 +30,8 @@ def to_json_obj(result: ScanResult, rules: RuleSet) -> dict:
         "summary": result.summary,
         "alerts": [a.as_dict() for a in result.alerts],
         "notifications": [n.as_dict() for n in result.notifications],
+        "partial": result.problems.partial,
+        "accounting": result.problems.inputs(),  # per input file: what it gave, what was lost and why
         "malformed": {
             "count": result.problems.count,
             "by_file": dict(result.problems.by_file),
@@ -46,10 +50,10 @@ def alerts_csv(result: ScanResult) -> str:
     w.writerow(ALERT_COLUMNS)
     for a in result.alerts:
         d = a.as_dict()
-        w.writerow([
+        w.writerow(csv_row([
             ";".join(v) if isinstance(v, list) else json.dumps(v, ensure_ascii=False) if isinstance(v, dict) else v
             for v in (d[c] for c in ALERT_COLUMNS)
-        ])
+        ]))
     return buf.getvalue()
 
 
@@ -58,7 +62,7 @@ def notifications_csv(result: ScanResult) -> str:
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["account", "kind", "reason", "ips", "first"])
     for n in result.notifications:
-        w.writerow([n.account, n.kind, n.reason, ";".join(n.ips), n.first])
+        w.writerow(csv_row([n.account, n.kind, n.reason, ";".join(n.ips), n.first]))
     return buf.getvalue()
 
 
@@ -67,7 +71,7 @@ def malformed_csv(result: ScanResult) -> str:
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["file", "line", "field", "error"])
     for p in result.problems.samples:
-        w.writerow([p.file, p.line, p.field, p.message])
+        w.writerow(csv_row([p.file, p.line, p.field, p.message]))
     return buf.getvalue()
 
 
@@ -104,8 +108,10 @@ def run_record(
             {"file": str(s.origin), "format": s.fmt, "bytes": s.origin.stat().st_size,
              "sha256": hashes.get(str(s.origin)), "events": s.events, "ignored_lines": s.ignored,
              "malformed": result.problems.by_file.get(str(s.origin), 0) + result.problems.by_file.get(str(s.path), 0)}
-            for s in sources
+            for s in sources if s.account is not None
         ],
+        "accounting": result.problems.inputs(),
+        "partial": result.problems.partial,
         "arguments": args,
         "rules": {"version": rules.version, "sha256": rules.sha256, "source": rules.source},
         "counts": {k: result.summary[k] for k in ("events", "valid_events", "failures", "successes", "malformed",
@@ -183,6 +189,13 @@ def to_html(result: ScanResult, rules: RuleSet, record: dict | None = None) -> s
             f"<tr><td>{e(i['file'])}</td><td>{e(i['format'])}</td><td><code>{e(i['sha256'] or '')}</code></td></tr>"
             for i in record["inputs"]
         )
+    accounting = "".join(
+        f"<tr class='{'high' if a['status'] in ('partial', 'unreadable') else ''}'><td>{e(a['file'])}</td>"
+        f"<td>{e(a['format'])}</td><td>{e(a['status'])}</td><td>{a['lines']:,}</td><td>{a['events']:,}</td>"
+        f"<td>{e(', '.join(f'{k} {v:,}' for k, v in a['not_login'].items()))}</td><td>{a['malformed']:,}</td>"
+        f"<td>{a['damaged']:,}</td><td>{e('; '.join(a['warnings']) or (a.get('error') or {}).get('message', ''))}</td></tr>"
+        for a in result.problems.inputs()
+    )
     generated = datetime.now(TAIPEI).isoformat(timespec="seconds")
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Login monitoring {e(s.get('first') or '')[:10]}</title>
@@ -202,6 +215,8 @@ Serves {e(', '.join(rules.run_ref_ids.get('review', [])))} (regular review of au
 <table><tr><th>account</th><th>why</th><th>message</th></tr>{notes}</table>
 <h2>Charts</h2>{charts}
 <h2>Counts</h2><table>{stats}</table>
+<h2>Every line of every input (每個輸入檔的逐行交代)</h2>
+<table><tr><th>file</th><th>format</th><th>status</th><th>lines</th><th>events</th><th>not a login event</th><th>malformed</th><th>damaged</th><th>warnings</th></tr>{accounting}</table>
 <h2>Malformed input ({result.problems.count})</h2>
 <table><tr><th>file</th><th>line</th><th>field</th><th>error</th></tr>{bad}</table>
 <h2>Inputs</h2><table><tr><th>file</th><th>format</th><th>SHA-256</th></tr>{inputs}</table>
@@ -209,22 +224,19 @@ Serves {e(', '.join(rules.run_ref_ids.get('review', [])))} (regular review of au
 
 
 def write_outputs(out_dir: Path, result: ScanResult, rules: RuleSet, record: dict) -> dict[str, Path]:
-    """alerts.json, alerts.csv, notifications.csv, malformed.csv, report.html and run.json."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    files = {
-        "json": out_dir / "alerts.json",
-        "alerts_csv": out_dir / "alerts.csv",
-        "notifications_csv": out_dir / "notifications.csv",
-        "malformed_csv": out_dir / "malformed.csv",
-        "html": out_dir / "report.html",
-        "run": out_dir / "run.json",
-    }
-    files["json"].write_text(to_json(result, rules), encoding="utf-8")
-    files["alerts_csv"].write_text(alerts_csv(result), encoding="utf-8")
-    files["notifications_csv"].write_text(notifications_csv(result), encoding="utf-8")
-    files["malformed_csv"].write_text(malformed_csv(result), encoding="utf-8")
-    files["html"].write_text(to_html(result, rules, record), encoding="utf-8")
-    # The record names the other outputs with their digests, so tampering shows.
-    record = dict(record, outputs={k: {"file": p.name, "sha256": sha256_file(p)} for k, p in files.items() if k != "run"})
-    files["run"].write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")
-    return files
+    """alerts.json, alerts.csv, notifications.csv, malformed.csv, report.html and run.json, written in a
+    temporary folder that replaces `out_dir` in one rename: a crash leaves the previous run's set whole."""
+    names = {"json": "alerts.json", "alerts_csv": "alerts.csv", "notifications_csv": "notifications.csv",
+             "malformed_csv": "malformed.csv", "html": "report.html", "run": "run.json"}
+    with atomic_dir(out_dir, keep_others=True) as tmp:
+        files = {k: tmp / n for k, n in names.items()}
+        files["json"].write_text(to_json(result, rules), encoding="utf-8")
+        files["alerts_csv"].write_text(alerts_csv(result), encoding="utf-8")
+        files["notifications_csv"].write_text(notifications_csv(result), encoding="utf-8")
+        files["malformed_csv"].write_text(malformed_csv(result), encoding="utf-8")
+        files["html"].write_text(to_html(result, rules, record), encoding="utf-8")
+        # The record names the other outputs with their digests, so tampering shows.
+        record = dict(record, outputs={k: {"file": p.name, "sha256": sha256_file(p)} for k, p in files.items()
+                                       if k != "run"})
+        files["run"].write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")
+    return {k: out_dir / n for k, n in names.items()}

@@ -16,6 +16,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from ccinspect.core.dates import roc_year
+from ccinspect.core.safe_cells import text_cells
 
 from .labels import KINDS, RESULTS, SEVERITY, SIGNATORIES, SIGNOFF_ROLES, STATUS, of, t
 from .model import InspectionReport, ReportError, Statement, TrackingList
@@ -224,6 +225,8 @@ def _sheet(ws, headers: list[str], rows: list[list], widths: list[int]) -> None:
 
 
 def _save(wb: Workbook) -> bytes:
+    for ws in wb.worksheets:  # the app writes no formulas: any "=..." string is user text and stays text
+        text_cells(ws)
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

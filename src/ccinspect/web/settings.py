@@ -1,36 +1,10 @@
 """Django settings for the ccinspect web application, read from the environment.
 
-| variable | default | meaning |
-| --- | --- | --- |
-| CCINSPECT_DEBUG | false | Django DEBUG |
-| SECRET_KEY | a dev key only when DEBUG | required otherwise (`ccinspect serve` keeps one in var/secret_key) |
-| DATABASE_URL | sqlite:///var/ccinspect.sqlite3 | any dj-database-url URL (postgresql://…) |
-| CCINSPECT_VAR | ./var | where the SQLite file, evidence and collected static files live |
-| CCINSPECT_MEDIA_ROOT | $CCINSPECT_VAR/evidence | evidence store |
-| CCINSPECT_UPLOAD_TMP | $CCINSPECT_VAR/upload-tmp | where uploads over 2 MB are spooled while they arrive (private, 0700) |
-| ALLOWED_HOSTS | 127.0.0.1,localhost | comma-separated |
-| CCINSPECT_MAX_UPLOAD_MB | 20 | largest evidence file |
-| CCINSPECT_PASSWORD_MIN_LENGTH | 10 | ≥ 8 (CC-18000.3 recommends 8) |
-| CCINSPECT_PASSWORD_MAX_AGE_DAYS | 90 | forced rotation for every user |
-| CCINSPECT_PASSWORD_HISTORY | 5 | recent passwords that may not be reused |
-| CCINSPECT_SESSION_MINUTES | 30 | idle session expiry |
-| CCINSPECT_LOCKOUT_FAILURES | 3 | failed logins before lockout (django-axes) |
-| CCINSPECT_LOCKOUT_MINUTES | 30 | how long a lockout lasts |
-| CCINSPECT_TEST_DB_NAME | test_<name> | the database the tests create (parallel runs on one server) |
-| CCINSPECT_HTTPS | false | behind a TLS-terminating proxy: HTTPS redirect (not /healthz), HSTS, secure cookies, X-Forwarded-Proto |
-| CCINSPECT_HSTS_SECONDS | 31536000 | HSTS max-age when CCINSPECT_HTTPS (0 turns HSTS off) |
-| CCINSPECT_HSTS_INCLUDE_SUBDOMAINS, CCINSPECT_HSTS_PRELOAD | true, true | the HSTS flags when CCINSPECT_HTTPS |
-| CCINSPECT_SECURE_COOKIES | = CCINSPECT_HTTPS | Secure flag on the session, CSRF and language cookies |
-| CCINSPECT_PROXY_HOPS | 0 | trusted proxies in front that append to X-Forwarded-For: the client address for rate limits |
-| CCINSPECT_LOGIN_RATE | 10/m | sign-in POSTs per client address (password and TOTP steps both count) |
-| CCINSPECT_TOKEN_RATE | 10/m | POSTs to the API token page per client address |
-| CCINSPECT_API_AUTH_FAIL_RATE | 20/m | API requests failing authentication per client address; past it every API request gets 429 |
-| CCINSPECT_RATELIMIT_CACHE | db | `db` (table ccinspect_ratelimit, shared by all gunicorn workers) or `locmem` (one process) |
+Every variable is read through ccinspect.core.settings and documented in docs/settings.md.
 """
 
 from __future__ import annotations
 
-import os
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -38,27 +12,24 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from ccinspect.core.settings import SettingError, env, env_bool, env_int, log_level, var_dir
 
-def _bool(name: str, default: bool = False) -> bool:
-    return os.environ.get(name, str(default)).strip().lower() in {"1", "true", "yes", "on"}
+_bool = env_bool
 
 
 def _int(name: str, default: int) -> int:
-    raw = os.environ.get(name)
-    if raw in (None, ""):
-        return default
     try:
-        return int(raw)
-    except ValueError:
-        raise ImproperlyConfigured(f"{name}={raw!r} is not a whole number") from None
+        return env_int(name, default)
+    except SettingError as exc:
+        raise ImproperlyConfigured(str(exc)) from None
 
 
 WEB_DIR = Path(__file__).resolve().parent
-VAR_DIR = Path(os.environ.get("CCINSPECT_VAR", "var")).resolve()
+VAR_DIR = var_dir()
 
 def _rate(name: str, default: str) -> str:
     """A django-ratelimit rate: N/s, N/m, N/h, N/d or N/<k>m (N per k minutes)."""
-    raw = os.environ.get(name, "").strip() or default
+    raw = (env(name) or "").strip() or default
     if not re.fullmatch(r"\d+/\d*[smhd]", raw):
         raise ImproperlyConfigured(f"{name}={raw!r} is not a rate like 10/m, 100/h or 5/15m")
     return raw
@@ -66,15 +37,15 @@ def _rate(name: str, default: str) -> str:
 
 DEBUG = _bool("CCINSPECT_DEBUG")
 HTTPS = _bool("CCINSPECT_HTTPS")
-SECRET_KEY = os.environ.get("SECRET_KEY", "")
+SECRET_KEY = env("SECRET_KEY", "")
 if not SECRET_KEY:
     if DEBUG:
         SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production"  # noqa: S105
     else:
         raise ImproperlyConfigured("SECRET_KEY is not set (set it, or CCINSPECT_DEBUG=1 for development)")
 
-ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h.strip()]
-CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+ALLOWED_HOSTS = [h.strip() for h in env("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h.strip()]
+CSRF_TRUSTED_ORIGINS = [o for o in env("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -99,7 +70,13 @@ INSTALLED_APPS = [
     "ccinspect.web.oversight",
     "ccinspect.web.security",
     "ccinspect.web.brokers",
+    "django_tasks",
+    "django_tasks_db",
+    "ccinspect.web.notification",
 ]
+
+# Background work (django-tasks with its database backend): `ccinspect web worker` runs db_worker.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
 # The header middlewares sit above WhiteNoise so that static files get the same headers as pages.
 MIDDLEWARE = [
@@ -140,12 +117,12 @@ TEMPLATES = [{
     ]},
 }]
 
-if not os.environ.get("DATABASE_URL"):
+if not env("DATABASE_URL"):
     VAR_DIR.mkdir(parents=True, exist_ok=True)
 DATABASES = {"default": dj_database_url.parse(
-    os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'ccinspect.sqlite3'}", conn_max_age=60)}
-if os.environ.get("CCINSPECT_TEST_DB_NAME"):  # lets two test runs share one PostgreSQL server
-    DATABASES["default"]["TEST"] = {"NAME": os.environ["CCINSPECT_TEST_DB_NAME"]}
+    env("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'ccinspect.sqlite3'}", conn_max_age=60)}
+if env("CCINSPECT_TEST_DB_NAME"):  # lets two test runs share one PostgreSQL server
+    DATABASES["default"]["TEST"] = {"NAME": env("CCINSPECT_TEST_DB_NAME")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -228,9 +205,12 @@ LOGIN_RATE = _rate("CCINSPECT_LOGIN_RATE", "10/m")
 TOKEN_RATE = _rate("CCINSPECT_TOKEN_RATE", "10/m")
 API_AUTH_FAIL_RATE = _rate("CCINSPECT_API_AUTH_FAIL_RATE", "20/m")
 PROXY_HOPS = _int("CCINSPECT_PROXY_HOPS", 0)
+CONFIRM_RATE = _rate("CCINSPECT_CONFIRM_RATE", "10/m")
+# customer notification records (notifications, attempts, answers, cases): CC-18000.4.c, three years
+NOTIFICATION_RETENTION_YEARS = 3
 RATELIMIT_USE_CACHE = "ratelimit"
 RATELIMIT_IP_META_KEY = "ccinspect.web.security.middleware.client_ip"
-_RL_CACHE = os.environ.get("CCINSPECT_RATELIMIT_CACHE", "db").strip().lower()
+_RL_CACHE = env("CCINSPECT_RATELIMIT_CACHE", "db").strip().lower()
 if _RL_CACHE not in {"db", "locmem"}:
     raise ImproperlyConfigured(f"CCINSPECT_RATELIMIT_CACHE={_RL_CACHE!r}: expected db or locmem")
 CACHES = {
@@ -272,19 +252,23 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
-MEDIA_ROOT = Path(os.environ.get("CCINSPECT_MEDIA_ROOT", VAR_DIR / "evidence")).resolve()
+MEDIA_ROOT = Path(env("CCINSPECT_MEDIA_ROOT") or VAR_DIR / "evidence").resolve()
 EVIDENCE_MAX_BYTES = _int("CCINSPECT_MAX_UPLOAD_MB", 20) * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_PERMISSIONS = 0o640
 # Larger uploads are spooled here rather than in the system's /tmp: a private directory beside the evidence
 # store, where `ccinspect verify` finds what a crash mid-upload left and --sweep-orphans removes it.
-FILE_UPLOAD_TEMP_DIR = str(Path(os.environ.get("CCINSPECT_UPLOAD_TMP", VAR_DIR / "upload-tmp")).resolve())
+FILE_UPLOAD_TEMP_DIR = str(Path(env("CCINSPECT_UPLOAD_TMP") or VAR_DIR / "upload-tmp").resolve())
 Path(FILE_UPLOAD_TEMP_DIR).mkdir(mode=0o700, parents=True, exist_ok=True)
+# The audit chain's head, appended at every backup and by the daily `ccinspect anchor`: a file outside the
+# database (docs/web.md tells the operator to put it on other storage), checked by `verify` by default.
+AUDIT_ANCHOR_FILE = Path(env("CCINSPECT_ANCHOR_FILE") or VAR_DIR / "audit-anchors.txt").resolve()
+EVIDENCE_QUARANTINE = Path(env("CCINSPECT_QUARANTINE") or VAR_DIR / "evidence-quarantine").resolve()
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("CCINSPECT_LOG_LEVEL", "WARNING")},
+    "root": {"handlers": ["console"], "level": log_level()},
 }

@@ -8,6 +8,7 @@ from .continuity.api import router as continuity_api
 from .dashboard.views import dashboard
 from .incidents.api import router as incidents_api
 from .inspections import views as insp
+from .notification.api import router as notification_api
 from .oversight.api import router as oversight_api
 from .regulator.api import router as regulator_api
 from .reporting.api import router as reports_api
@@ -18,6 +19,7 @@ api.add_router("/reports", reports_api)
 api.add_router("/continuity", continuity_api)
 api.add_router("/oversight", oversight_api)
 api.add_router("/users", users_api)
+api.add_router("/notification", notification_api)
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="dashboard", permanent=False)),
@@ -52,5 +54,6 @@ urlpatterns = [
     path("", include("ccinspect.web.continuity.urls")),
     path("", include("ccinspect.web.oversight.urls")),
     path("", include("ccinspect.web.brokers.urls")),
+    path("", include("ccinspect.web.notification.urls")),
     path("api/", api.urls),
 ]

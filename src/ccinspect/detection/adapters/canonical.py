@@ -1,11 +1,25 @@
-"""Canonical CSV: scanned by DuckDB in place; only the header is checked here."""
+"""Canonical CSV: scanned by DuckDB in place (only the header is checked here); read line by line in
+Python only by `logins normalize`, which must name each event's line."""
 
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterator
 from pathlib import Path
 
-from . import CANONICAL, REQUIRED, InputError, Source, is_gzip, open_text
+from . import (
+    CANONICAL,
+    REQUIRED,
+    FileAccount,
+    InputError,
+    ReadContext,
+    Reader,
+    Source,
+    is_gzip,
+    open_text,
+    register,
+)
+from .mapping import Mapping, read_mapped
 
 
 def csv_source(path: Path) -> Source:
@@ -28,4 +42,14 @@ def csv_source(path: Path) -> Source:
     )
 
 
-__all__ = ["csv_source", "CANONICAL"]
+CSV_MAPPING = Mapping(format="csv", fields={c: c for c in CANONICAL})
+
+
+def read_csv(path: Path, acct: FileAccount, ctx: ReadContext) -> Iterator[dict]:
+    csv_source(path)  # the same header checks as the scan
+    return read_mapped(path, acct, ctx, CSV_MAPPING)
+
+
+register(Reader("csv", "canonical CSV", read_csv, None))
+
+__all__ = ["csv_source", "read_csv", "CANONICAL"]

@@ -58,12 +58,16 @@ def _plain(value):
 
 
 def snapshot(instance) -> dict:
+    # AUDIT_HIDDEN (field -> placeholder): a model's fields the trail must not carry, e.g. customers'
+    # account ids, which the regulator (who reads every broker's trail) never sees
+    hidden = getattr(instance, "AUDIT_HIDDEN", {})
     out = {}
     for f in instance._meta.concrete_fields:
         if f.attname in NOISE_FIELDS:
             continue
         value = getattr(instance, f.attname)
-        out[f.attname] = "<secret>" if f.attname in SECRET_FIELDS else _plain(value)
+        out[f.attname] = ("<secret>" if f.attname in SECRET_FIELDS else hidden[f.attname] if f.attname in hidden
+                          else _plain(value))
     return out
 
 

@@ -6,7 +6,7 @@ SECTIONS = [
     ("/findings/", "findings"), ("/audit/", "audit"), ("/accounts/users/", "users"),
     ("/settings/deductions/", "deductions"), ("/accounts/tokens/", "tokens"), ("/accounts/mfa/", "mfa"),
     ("/accounts/password/", "password"), ("/incidents/", "incidents"), ("/reports/", "reports"),
-    ("/regulator/", "regulator"),
+    ("/regulator/", "regulator"), ("/notification/", "notification"),
 ]
 
 

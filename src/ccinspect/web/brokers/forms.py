@@ -33,6 +33,8 @@ def _kind(name: str) -> str:
     origin = typing.get_origin(base)
     if name == "tier_override":
         return "tier"
+    if name == "assumed_intervals":  # `rule: months` lines, parsed by the model
+        return "lines"
     if base is bool:
         return "bool"
     if base in (int, float, str):  # capital as 250億/NT$…, percentages, codes: text the model parses
@@ -94,6 +96,8 @@ class BrokerForm(forms.Form):
                 out[key] = format_capital(value)
             elif isinstance(value, list):
                 out[key] = "\n".join(value)
+            elif key == "assumed_intervals":
+                out[key] = "\n".join(f"{k}: {v}" for k, v in value.items())
             elif isinstance(value, dict):
                 out.update({f"{key}.{k}": v for k, v in value.items()})
             elif value is not None:

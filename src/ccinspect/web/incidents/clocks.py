@@ -17,9 +17,10 @@ incident when it is recorded, so a later change of policy does not move the dead
 from __future__ import annotations
 
 import datetime as dt
-import os
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
+
+from ccinspect.core.settings import env
 
 TAIPEI = ZoneInfo("Asia/Taipei")
 STAGES = ("initial", "formal", "closure", "twse")
@@ -39,7 +40,7 @@ def durations() -> dict[str, int]:
     """The configured durations, in minutes."""
     out = {}
     for stage, (name, default, unit) in _ENV.items():
-        raw = os.environ.get(name, "").strip()
+        raw = (env(name) or "").strip()
         if not raw:
             out[stage] = default * unit
             continue

@@ -3,7 +3,8 @@ read-only storage under MEDIA_ROOT. A record is never altered; a new version is 
 
 Accepted: PDF (without JavaScript or launch actions), PNG, JPEG, GIF, ZIP and Office/OpenDocument files
 (checked as archives: member count, expanded size, nesting, no macros or executables), OLE (legacy Office,
-without VBA macro storages), EVTX, and UTF-8 text that is not an HTML/SVG/XSLT document. Everything else is refused with a message saying
+without VBA macro storages), EVTX, and text (UTF-8, UTF-16 or CP950/Big5, as core.textfile reads it) that is
+not an HTML/SVG/XSLT document. Everything else is refused with a message saying
 why, and nothing is stored.
 
 Crash safety: a file is written to a temporary name in its final directory, fsynced, renamed into place
@@ -16,6 +17,7 @@ commit (`deferred_writes`), so a crash during the import's work leaves no file a
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import contextvars
 import hashlib
@@ -33,6 +35,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from ccinspect import safezip
+from ccinspect.core.textfile import detect_encoding
 from ccinspect.web.accounts.models import Organisation
 
 from .models import Evidence
@@ -98,14 +101,18 @@ def sniff(head: bytes) -> str | None:
         return "evtx"
     if head.startswith(EXECUTABLE_HEADS):
         return None
-    if b"\x00" in head:
-        return None
+    # Text in UTF-8 (±BOM), UTF-16 (±BOM) or CP950, as core.textfile reads it: a Big5 CSV from Excel on
+    # Chinese Windows, or a UTF-16 export from PowerShell, is evidence like any other text.
     try:
-        head.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        if exc.start < len(head) - 4:  # not just a multi-byte character cut at the end of the sample
-            return None
-    if _MARKUP.match(head) or _XSLT_PI.search(head[:4096]):
+        encoding = detect_encoding(head)[0]
+    except ValueError:
+        return None  # NUL bytes and not UTF-16: binary
+    try:
+        text = codecs.getincrementaldecoder(encoding)("strict").decode(head, final=False)
+    except UnicodeDecodeError:
+        return None
+    utf8 = text.encode("utf-8")
+    if _MARKUP.match(utf8) or _XSLT_PI.search(utf8[:4096]):
         return "markup"
     return "text"
 

@@ -369,7 +369,7 @@ def add_retest_evidence(user, f: Finding, *, name: str, data: bytes, note: str =
 
 # ---- automated check results --------------------------------------------------------------------------
 
-IMPORT_STATUSES = {"pass", "fail", "manual", "error"}
+IMPORT_STATUSES = {"pass", "fail", "manual", "error", "partial"}  # partial: judged on part of its evidence
 SHA_RE = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -511,7 +511,22 @@ def import_results(user, insp: Inspection, data, *, source: str = "results.json"
             item.automated_status = row["status"]
             item.save(update_fields=["automated_status"])
             attached.append({"ref_id": item.ref_id, "status": row["status"], "evidence_id": e.pk})
-    return {"attached": attached, "skipped": skipped}
+        # a login scan also lists the customers to ask whether a login was theirs (point 16)
+        notified = _notify_from_scan(user, insp.organisation, data, source)
+    out = {"attached": attached, "skipped": skipped}
+    if notified is not None:
+        out["notifications"] = notified
+    return out
+
+
+def _notify_from_scan(user, org, data, source: str):
+    if isinstance(data, bytes | str):
+        data = json.loads(data)  # parse_results has read it already: it is JSON
+    if not isinstance(data, dict) or "alerts" not in data or not data.get("notifications"):
+        return None
+    from ccinspect.web.notification.services import from_login_scan
+
+    return from_login_scan(user, org, data, source=ev.safe_name(source))
 
 
 # ---- dashboard numbers ----------------------------------------------------------------------------------

@@ -33,9 +33,13 @@ class UploadLimitMiddleware:
         return self.get_response(request)
 
 
-def refuse(request) -> HttpResponse:
-    message = _("The upload is larger than the limit of %(mb)s MB; nothing was stored.") % {
+def refuse_message() -> str:
+    return _("The upload is larger than the limit of %(mb)s MB; nothing was stored.") % {
         "mb": f"{settings.EVIDENCE_MAX_BYTES / (1024 * 1024):g}"}
+
+
+def refuse(request) -> HttpResponse:
+    message = refuse_message()
     if request.path.startswith("/api/"):
         resp = JsonResponse({"detail": message}, status=413)
     else:

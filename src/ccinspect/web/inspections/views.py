@@ -93,7 +93,16 @@ def _item_ctx(request, item):
     insp = item.inspection
     return {"item": item, "insp": insp,
             "can_edit": insp.editable and request.user.organisation_id == insp.organisation_id
-            and request.user.can_prepare, "results": ChecklistItem.RESULTS}
+            and request.user.can_prepare, "results": ChecklistItem.RESULTS, **_upload_limits()}
+
+
+def _upload_limits() -> dict:
+    """The evidence size limit and its message, for the page to stop an over-large file before sending it."""
+    from django.conf import settings
+
+    from .uploads import refuse_message
+
+    return {"max_upload": settings.EVIDENCE_MAX_BYTES, "too_large": refuse_message()}
 
 
 @login_required
@@ -111,7 +120,7 @@ def detail(request, pk):
         "insp": insp, "items": items, "can_edit": can_edit, "results": ChecklistItem.RESULTS,
         "counts": counts,
         "can_review": insp.status == Inspection.SUBMITTED and request.user.organisation_id == insp.organisation_id
-        and request.user.can_review,
+        and request.user.can_review, **_upload_limits(),
     })
 
 

@@ -24,6 +24,8 @@ from pathlib import Path
 from django.core.serializers.json import DjangoJSONEncoder
 from django.core.serializers.json import Serializer as JsonSerializer
 
+from ccinspect.core.files import atomic_file
+
 from .verify import sha256_file
 
 FORMAT = "ccinspect-backup"
@@ -33,7 +35,9 @@ DUMP = "database.json"
 EVIDENCE_DIR = "evidence/"
 # what is backed up: the project's data, the MFA devices and the sign-in records; not sessions (users sign in
 # again), content types and permissions (rebuilt by migrate, referred to by natural key)
-LABELS = ["auth.Group", "accounts", "inspections", "incidents", "continuity", "otp_totp", "axes"]
+# (the task queue's results are not: they are re-run or re-sent)
+LABELS = ["auth.Group", "accounts", "inspections", "incidents", "continuity", "oversight", "notification",
+          "otp_totp", "axes"]
 NATURAL = {"auth.Permission", "contenttypes.ContentType"}
 SEEDED = {"inspections.deductionrule", "accounts.auditchainhead"}  # rows the migrations insert
 
@@ -131,11 +135,8 @@ def backup(out: Path, using: str = "default") -> dict:
     head = next((r["fields"].get("last_hash", "") for r in records if r["model"] == "accounts.auditchainhead"), "")
 
     root = Path(settings.MEDIA_ROOT)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".partial")
-    os.close(fd)
     members: dict[str, dict] = {}
-    try:
+    with atomic_file(out) as tmp:  # fsynced, then renamed into place; removed if anything fails
         with tarfile.open(tmp, "w:gz" if out.name.endswith((".gz", ".tgz")) else "w", format=tarfile.PAX_FORMAT) as tar:
             _add(tar, DUMP, dump, members)
             for rel, sha in sorted(evidence.items()):
@@ -158,12 +159,20 @@ def backup(out: Path, using: str = "default") -> dict:
             info = tarfile.TarInfo(MANIFEST)
             info.size, info.mode, info.mtime = len(tar_manifest), 0o440, int(dt.datetime.now(dt.UTC).timestamp())
             tar.addfile(info, io.BytesIO(tar_manifest))
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    # the head of the trail just backed up goes to the anchor file outside the database, when the trail (and
+    # every earlier anchor) verifies; a problem is returned for the command to warn about, not hidden
+    from .verify import AnchorError, Report, check_anchors, verify_audit
+
+    anchor = Path(settings.AUDIT_ANCHOR_FILE)
+    report = Report()
+    try:
+        verify_audit(report, using)
+        check_anchors(report, anchor, using)
+        problems = [p.message for p in report.problems]
+    except AnchorError as exc:
+        problems = [str(exc)]
     return {"archive": str(out), "records": len(records), "evidence_files": len(evidence),
-            "audit_head_hash": head, "counts": counts}
+            "audit_head_hash": head, "counts": counts, "anchor": str(anchor), "anchor_problems": problems}
 
 
 def _evidence_files(records: list) -> dict[str, str]:
@@ -251,6 +260,7 @@ def check_archive(path: Path) -> Archive:
             apps.get_model(label)
         except (LookupError, ValueError):
             raise BackupError(f"{path}: the dump holds {label}, which this version does not know") from None
+    _check_manifest(path, manifest, records, digests)
     evidence = _evidence_files(records)
     for rel, sha in sorted(evidence.items()):
         got = digests.get(EVIDENCE_DIR + rel)
@@ -259,6 +269,54 @@ def check_archive(path: Path) -> Archive:
                               "in the archive")
     _check_migrations(path, manifest.get("migrations") or {})
     return Archive(path=path, manifest=manifest, dump=bytes(blobs[DUMP]), records=records, evidence=evidence)
+
+
+def _check_manifest(path: Path, manifest: dict, records: list, digests: dict) -> None:
+    """What the manifest says against what the archive holds: the row counts of the dump, the audit chain's
+    head (the head row and the last entry of the dump), the creation time (not before the dump's newest audit
+    entry), the evidence files; a mismatch is refused naming each difference."""
+    problems = []
+    counts: dict[str, int] = {}
+    for r in records:
+        counts[r["model"]] = counts.get(r["model"], 0) + 1
+    said = manifest.get("counts")
+    if not isinstance(said, dict):
+        problems.append("counts: missing from the manifest")
+    else:
+        for label in sorted(set(said) | set(counts)):
+            if said.get(label, 0) != counts.get(label, 0):
+                problems.append(f"counts: {label}: the manifest says {said.get(label, 0)}, the dump holds "
+                                f"{counts.get(label, 0)}")
+    heads = [r["fields"].get("last_hash", "") for r in records if r["model"] == "accounts.auditchainhead"]
+    events = [r for r in records if r["model"] == "accounts.auditevent"]
+    last = max(events, key=lambda r: r["pk"]) if events else None
+    dump_head = heads[0] if heads else ""
+    if manifest.get("audit_head_hash") != dump_head:
+        problems.append(f"audit_head_hash: the manifest says {manifest.get('audit_head_hash')!r}, the dump's chain "
+                        f"head is {dump_head!r}")
+    if last is not None and last["fields"].get("hash") != dump_head:
+        problems.append(f"audit_head_hash: the dump's chain head {dump_head!r} is not its last entry's "
+                        f"({last['fields'].get('hash')!r})")
+    try:
+        created = dt.datetime.fromisoformat(str(manifest.get("created_at")).replace("Z", "+00:00"))
+        assert created.tzinfo is not None
+    except (ValueError, AssertionError):
+        problems.append(f"created_at: {manifest.get('created_at')!r} is not a time with its zone")
+    else:
+        newest = max((dt.datetime.fromisoformat(r["fields"]["at"].replace("Z", "+00:00")) for r in events),
+                     default=None)
+        if newest is not None and created < newest.replace(microsecond=0):
+            problems.append(f"created_at: {manifest.get('created_at')} is before the dump's newest audit entry "
+                            f"({newest.isoformat(timespec='seconds')})")
+        elif created > dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5):
+            problems.append(f"created_at: {manifest.get('created_at')} is in the future")
+    evidence = _evidence_files(records)
+    listed = {n[len(EVIDENCE_DIR):] for n in (manifest.get("members") or {}) if n.startswith(EVIDENCE_DIR)}
+    for rel in sorted(listed - set(evidence)):
+        problems.append(f"members: evidence/{rel} is listed but no evidence record in the dump names it")
+    if problems:
+        raise BackupError(f"{path}: the manifest does not match the archive's contents; nothing was changed:\n  "
+                          + "\n  ".join(problems))
 
 
 def _stream(fh, keep: bytearray | None) -> tuple[str, int]:
@@ -343,8 +401,11 @@ def restore(path: Path, *, force: bool = False, using: str = "default") -> dict:
                            for m in _models() for f in m._meta.local_many_to_many]
                 from django.core.management.color import no_style
 
-                conn.ops.execute_sql_flush(conn.ops.sql_flush(no_style(), sorted(set(tables)),
-                                                              reset_sequences=True, allow_cascade=False))
+                from .readonly import maintenance
+
+                with maintenance():  # the whole database is emptied: the one DELETE the triggers allow
+                    conn.ops.execute_sql_flush(conn.ops.sql_flush(no_style(), sorted(set(tables)),
+                                                                  reset_sequences=True, allow_cascade=False))
                 call_command("loaddata", str(fixture), database=using, verbosity=0)
                 from .verify import verify
 

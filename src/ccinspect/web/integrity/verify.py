@@ -1,8 +1,11 @@
-"""`ccinspect verify`: walk the audit trail's hash chain, recompute every evidence file's SHA-256, and list
-orphans: files in the evidence store that no record names (left by a crash between a file's write and its
-record's commit) and temporary files of interrupted writes. With `--anchor FILE`, the chain head is also
-checked against, and appended to, a file kept outside the database. `--sweep-orphans` removes those older than a
-grace period, so a write whose record is about to be committed is never touched."""
+"""`ccinspect verify`: walk the audit trail's hash chain; check every evidence record against the audit entry
+that recorded its creation (a record added, changed or deleted outside the application shows) and every
+evidence file against its SHA-256; list orphans: files in the evidence store that no record names (left by a
+crash between a file's write and its record's commit) and temporary files of interrupted writes. A file the
+audit trail names but no record does is never swept: --sweep-orphans moves it to the quarantine folder. The
+chain's head is checked against the anchor file kept outside the database (settings.AUDIT_ANCHOR_FILE, or
+--anchor FILE), and appended to it when all is well. `--sweep-orphans` removes orphans older than a grace
+period, so a write whose record is about to be committed is never touched."""
 
 from __future__ import annotations
 
@@ -30,6 +33,8 @@ class Report:
     problems: list[Problem] = field(default_factory=list)
     orphans: list[str] = field(default_factory=list)  # relative to MEDIA_ROOT; not problems of the data
     swept: list[str] = field(default_factory=list)
+    # files the audit trail names but no evidence record does: never swept; moved to quarantine on --sweep
+    quarantined: list[dict] = field(default_factory=list)
     # Uploads a crash left half-spooled in FILE_UPLOAD_TEMP_DIR (names relative to it); swept with the orphans.
     stale_uploads: list[str] = field(default_factory=list)
 
@@ -42,7 +47,8 @@ class Report:
                 "audit_head_id": self.head_id, "anchors_checked": self.anchors_checked, "anchored": self.anchored,
                 "evidence_records": self.evidence_records, "evidence_files": self.evidence_files,
                 "problems": [{"kind": p.kind, "id": p.id, "message": p.message} for p in self.problems],
-                "orphans": self.orphans, "swept": self.swept, "stale_uploads": self.stale_uploads}
+                "orphans": self.orphans, "swept": self.swept, "stale_uploads": self.stale_uploads,
+                "quarantined": self.quarantined}
 
 
 def verify_audit(report: Report, using: str = "default") -> None:
@@ -66,13 +72,66 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def verify_evidence(report: Report, using: str = "default") -> None:
+EVIDENCE_MODEL = "inspections.Evidence"
+# what the audit entry of an evidence record's creation holds and the record must still say
+RECORDED = ("organisation_id", "inspection_id", "item_id", "finding_id", "kind", "original_name", "stored_path",
+            "sha256", "size", "content_type", "uploaded_by_id", "uploaded_at", "note", "supersedes_id", "metadata")
+EMPTY = (None, "", [], {})
+
+
+def recorded_evidence(using: str = "default") -> dict[int, tuple[int, dict]]:
+    """Evidence id -> (id of the audit entry recording its creation, the values it recorded)."""
+    from ccinspect.web.accounts.models import AuditEvent
+
+    out: dict[int, tuple[int, dict]] = {}
+    rows = (AuditEvent.objects.using(using).filter(model=EVIDENCE_MODEL, action="create").order_by("id")
+            .values("id", "object_id", "changes").iterator(chunk_size=2000))
+    for row in rows:
+        if str(row["object_id"]).isdigit() and isinstance(row["changes"], dict):
+            values = {k: v[1] for k, v in row["changes"].items() if isinstance(v, list) and len(v) == 2}
+            out.setdefault(int(row["object_id"]), (row["id"], values))
+    return out
+
+
+def _same(name: str, recorded, actual) -> bool:
+    if recorded in EMPTY and actual in EMPTY:
+        return True
+    if name == "uploaded_at" and isinstance(recorded, str) and isinstance(actual, str):
+        try:
+            return chain._when(recorded) == chain._when(actual)
+        except ValueError:
+            return False
+    return chain.normalise_json(recorded) == chain.normalise_json(actual)
+
+
+def _check_record(report: Report, ev, entry: tuple[int, dict] | None) -> None:
+    from ccinspect.web.accounts.audit import snapshot
+
+    if entry is None:
+        report.problems.append(Problem("evidence-added", ev.pk, f"evidence {ev.pk} ({ev.original_name}) was added "
+                                       "outside the application: no audit entry records its creation"))
+        return
+    entry_id, values = entry
+    now = snapshot(ev)
+    changed = [f"{f} is {now.get(f)!r}, recorded {values.get(f)!r}" for f in RECORDED
+               if not _same(f, values.get(f), now.get(f))]
+    if changed:
+        report.problems.append(Problem("evidence-changed", ev.pk, f"evidence {ev.pk} was changed outside the "
+                                       f"application (audit entry {entry_id} recorded its creation): "
+                                       + "; ".join(changed)))
+
+
+def verify_evidence(report: Report, using: str = "default", recorded: dict | None = None) -> None:
     from ccinspect.web.inspections.evidence import UploadError, path_of
     from ccinspect.web.inspections.models import Evidence
 
+    recorded = recorded_evidence(using) if recorded is None else recorded
+    seen: set[int] = set()
     digests: dict[Path, str | None] = {}
     for ev in Evidence.objects.using(using).order_by("id").iterator(chunk_size=2000):
         report.evidence_records += 1
+        seen.add(ev.pk)
+        _check_record(report, ev, recorded.get(ev.pk))
         try:
             path = path_of(ev)
         except UploadError:
@@ -90,6 +149,12 @@ def verify_evidence(report: Report, using: str = "default") -> None:
             report.problems.append(Problem("evidence-altered", ev.pk, f"evidence {ev.pk} ({ev.original_name}): "
                                            f"file {ev.stored_path} was altered (SHA-256 {actual}, recorded "
                                            f"{ev.sha256})"))
+    for pk in sorted(set(recorded) - seen):
+        entry_id, values = recorded[pk]
+        report.problems.append(Problem("evidence-deleted", pk, f"evidence {pk} ({values.get('original_name')}, "
+                                       f"SHA-256 {values.get('sha256')}) was deleted outside the application; "
+                                       f"audit entry {entry_id} recorded its creation and its file "
+                                       f"{values.get('stored_path')}"))
 
 
 GRACE_MINUTES = 60
@@ -103,15 +168,18 @@ def _settled(p: Path, cutoff: float) -> bool:
         return False
 
 
-def find_orphans(using: str = "default", *, grace_minutes: float = GRACE_MINUTES) -> list[Path]:
-    """Files under MEDIA_ROOT no evidence record names, last modified more than `grace_minutes` ago
-    (a file being stored now, or just stored again, is younger: `evidence._write` touches a reused one)."""
+def find_orphans(using: str = "default", *, grace_minutes: float = GRACE_MINUTES,
+                 also_named: set[str] = frozenset()) -> list[Path]:
+    """Files under MEDIA_ROOT no evidence record names (nor `also_named`), last modified more than
+    `grace_minutes` ago (a file being stored now, or just stored again, is younger: `evidence._write` touches a
+    reused one)."""
     from ccinspect.web.inspections.models import Evidence
 
     root = Path(settings.MEDIA_ROOT)
     if not root.is_dir():
         return []
     named = set(Evidence.objects.using(using).values_list("stored_path", flat=True).iterator(chunk_size=5000))
+    named |= set(also_named)
     cutoff = time.time() - grace_minutes * 60
     out = []
     for dirpath, _dirs, files in os.walk(root):
@@ -123,10 +191,56 @@ def find_orphans(using: str = "default", *, grace_minutes: float = GRACE_MINUTES
     return sorted(out)
 
 
-def verify_orphans(report: Report, using: str = "default", *, sweep: bool = False,
-                   grace_minutes: float = GRACE_MINUTES) -> None:
+def quarantine(report: Report, recorded: dict[int, tuple[int, dict]], using: str = "default", *,
+               move: bool = False) -> set[str]:
+    """Files the audit trail names (the creation of an evidence record) that no record names now: evidence a
+    database edit cut loose. Reported, never swept; with `move`, moved to settings.EVIDENCE_QUARANTINE (same
+    relative path) so the store holds only what records name. Returns their names, to keep out of the sweep."""
+    from ccinspect.web.inspections.models import Evidence
+
     root = Path(settings.MEDIA_ROOT)
-    for p in find_orphans(using, grace_minutes=grace_minutes):
+    by_path: dict[str, tuple[int, int, str]] = {}
+    for pk, (entry_id, values) in recorded.items():
+        rel = values.get("stored_path")
+        if isinstance(rel, str) and rel:
+            by_path.setdefault(rel, (entry_id, pk, str(values.get("sha256", ""))))
+    if not by_path:
+        return set()
+    named_now = set(Evidence.objects.using(using).values_list("stored_path", flat=True).iterator(chunk_size=5000))
+    kept = set()
+    dest_root = Path(getattr(settings, "EVIDENCE_QUARANTINE", root.parent / "evidence-quarantine"))
+    for rel, (entry_id, pk, sha) in sorted(by_path.items()):
+        if rel in named_now or ".." in rel.split("/") or rel.startswith("/"):
+            continue
+        src = root / rel
+        kept.add(rel)
+        if not src.is_file():
+            continue
+        item = {"file": rel, "evidence_id": pk, "audit_entry": entry_id, "sha256_recorded": sha, "moved_to": None}
+        if move:
+            dest = dest_root / rel
+            _move(src, dest)
+            item["moved_to"] = str(dest)
+        report.quarantined.append(item)
+    return kept
+
+
+def _move(src: Path, dest: Path) -> None:
+    """Into the quarantine folder, which may be on another file system: copied whole, then the source goes."""
+    from ccinspect.core.files import atomic_write_bytes
+
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(dest, src.read_bytes(), mode=0o440)
+    if sha256_file(dest) == sha256_file(src):
+        src.unlink()
+
+
+def verify_orphans(report: Report, using: str = "default", *, sweep: bool = False,
+                   grace_minutes: float = GRACE_MINUTES, recorded: dict | None = None) -> None:
+    root = Path(settings.MEDIA_ROOT)
+    recorded = recorded_evidence(using) if recorded is None else recorded
+    chain_named = quarantine(report, recorded, using, move=sweep)
+    for p in find_orphans(using, grace_minutes=grace_minutes, also_named=chain_named):
         rel = p.relative_to(root).as_posix()
         report.orphans.append(rel)
         if sweep:
@@ -195,13 +309,14 @@ def check_anchors(report: Report, path: Path, using: str = "default", *, record_
 
 
 def verify(using: str = "default", *, audit: bool = True, evidence: bool = True, sweep_orphans: bool = False,
-           grace_minutes: float = GRACE_MINUTES, anchor: Path | None = None) -> Report:
+           grace_minutes: float = GRACE_MINUTES, anchor: Path | None = None, record_head: bool = True) -> Report:
     report = Report()
     if audit:
         verify_audit(report, using)
         if anchor is not None:
-            check_anchors(report, Path(anchor), using)
+            check_anchors(report, Path(anchor), using, record_head=record_head)
     if evidence:
-        verify_evidence(report, using)
-        verify_orphans(report, using, sweep=sweep_orphans, grace_minutes=grace_minutes)
+        recorded = recorded_evidence(using)
+        verify_evidence(report, using, recorded)
+        verify_orphans(report, using, sweep=sweep_orphans, grace_minutes=grace_minutes, recorded=recorded)
     return report

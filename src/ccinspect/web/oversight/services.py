@@ -525,6 +525,7 @@ def comparison(th: ThematicInspection) -> dict:
     for ref in sorted(reqs, key=lambda x: [int(p) if p.isdigit() else p for p in x.replace("CC-", "").split(".")]):
         prints = {e.pk: _fingerprint(cur.get((e.pk, ref), [])) for e in engs if e.pk in applies[ref]}
         common = Counter(p for p in prints.values() if p is not None).most_common(2)
+        # the most common answer, if one is; with a tie (two brokers, two answers) every answer differs
         majority = common[0][0] if common and (len(common) == 1 or common[0][1] > common[1][1]) else None
         cells = []
         for e in engs:
@@ -532,8 +533,7 @@ def comparison(th: ThematicInspection) -> dict:
                 cells.append({"state": "not_applicable"})
                 continue
             got = cur.get((e.pk, ref), [])
-            state = ("missing" if not got else "same" if majority is None or prints[e.pk] == majority
-                     else "differs")
+            state = "missing" if not got else "same" if prints[e.pk] == majority else "differs"
             cells.append({"state": state, "answers": got})
         rows.append({"ref_id": ref, "req": reqs[ref], "cells": cells})
     missing = {e.pk: sum(1 for r in rows for c, x in zip(r["cells"], engs, strict=True)
@@ -542,7 +542,7 @@ def comparison(th: ThematicInspection) -> dict:
                          if x.pk == e.pk and c["state"] == "differs") for e in engs}
     return {"thematic": th, "engagements": engs, "rows": rows, "missing": missing, "differs": differs,
             "brokers": [{"eng": e, "missing": missing[e.pk], "differs": differs[e.pk]} for e in engs],
-            "not_answered": [e for e in engs if missing[e.pk]]}
+            "not_answered": [e for e in engs if missing[e.pk] == sum(1 for r in rows if e.pk in applies[r["ref_id"]])]}
 
 
 def annual_plan(year: int) -> list[dict]:

@@ -11,6 +11,7 @@ import functools
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -22,6 +23,7 @@ from ccinspect.web.accounts.models import REGULATOR_ROLES, Organisation, Role, U
 from ccinspect.web.inspections.evidence import UploadError, read_upload
 from ccinspect.web.inspections.models import DeductionRule, Finding
 from ccinspect.web.inspections.permissions import get_or_404
+from ccinspect.web.regulator.views import block_names
 from ccinspect.web.reporting.views import _download, _preview
 
 from . import report
@@ -65,7 +67,11 @@ def _common(p) -> dict:
 @login_required
 @require_safe
 def engagement_list(request):
-    qs = svc.engagements_for(request.user)
+    today = timezone.localdate()
+    unanswered = Q(requests__answers__isnull=True)
+    qs = svc.engagements_for(request.user).annotate(
+        n_requests=Count("requests", distinct=True), n_open=Count("requests", filter=unanswered, distinct=True),
+        n_overdue=Count("requests", filter=unanswered & Q(requests__due__lt=today), distinct=True))
     return render(request, "oversight/list.html", {
         "nav_active": "oversight", "engagements": qs[:200], "is_reg": svc.is_regulator(request.user)})
 
@@ -77,8 +83,11 @@ def plan(request):
         year = int(request.GET.get("year") or timezone.localdate().year)
     except ValueError:
         year = timezone.localdate().year
-    return render(request, "oversight/plan.html", {"nav_active": "oversight", "year": year,
-                                                   "rows": svc.annual_plan(year)})
+    names = block_names()
+    rows = svc.annual_plan(year)
+    for r in rows:
+        r["block_name"] = names.get(r["block"], "")
+    return render(request, "oversight/plan.html", {"nav_active": "oversight", "year": year, "rows": rows})
 
 
 @regulator_page
