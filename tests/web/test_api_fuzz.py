@@ -102,14 +102,16 @@ def fuzz_world(world):
                                    period_end="2025-06-30", answer_due="2025-07-31", chapters=["CC-18000"],
                                    inspector_ids=[inspector.pk], supervisor_id=supervisor.pk)
     engs = [oversight.send_requests(inspector, e) for e in th.engagements.all()]
-    w.tokens = {k: token_for(getattr(w, k)) for k in ("officer", "auditor", "regulator")}
+    w.tokens = {k: token_for(getattr(w, k)) for k in ("officer", "auditor", "regulator", "site", "admin")}
+    # the user lifecycle is fuzzed on a user of its own: disabling the officer would end the officer's token
+    spare = make_user("fuzz_spare", w.a, Role.SECURITY_OFFICER)
     IDS.clear()
     IDS.update({
         "inspection_id": [w.insp_a.pk, old.pk, w.insp_b.pk], "item_id": [item.pk, f_b.item_id],
         "finding_id": [f.pk, f_b.pk], "evidence_id": [ev.pk, ev_b.pk], "incident_id": [inc.pk],
         "broker_id": [w.a.pk, w.b.pk], "ref_id": [item.ref_id], "owner_id": [w.officer.pk, w.officer_b.pk],
         "supersedes_id": [ev.pk, ev_b.pk], "engagement_id": [e.pk for e in engs], "thematic_id": [th.pk],
-        "request_id": [r.pk for e in engs for r in e.requests.all()[:2]],
+        "request_id": [r.pk for e in engs for r in e.requests.all()[:2]], "user_id": [spare.pk, w.officer_b.pk],
     })
     # Django's test client does the same: a request must not close the test's transaction-bound connection
     request_started.disconnect(close_old_connections)
@@ -138,6 +140,10 @@ def test_api_fuzz(case, fuzz_world):
     if label.startswith("GET /api/regulator/"):
         _run(case, w.tokens["regulator"])
         return
+    if label == "POST /api/brokers":  # onboarding is the site administrator's (editing and retiring are
+        _run(case, w.tokens["site"])  # fuzzed as the officer, refused: retiring broker A would end its tokens)
+    if label.startswith(("GET /api/users", "POST /api/users")):  # the broker administrator's
+        _run(case, w.tokens["admin"])
     _run(case, w.tokens["officer"])
     if label in AUDITOR_OPS:
         _run(case, w.tokens["auditor"])

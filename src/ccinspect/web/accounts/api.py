@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
-from ninja import Router, Schema, Status
+from ninja import Query, Router, Schema, Status
 
+from ccinspect.web.api.api import Offset  # bounded: a larger OFFSET overflows the database's integer
 from ccinspect.web.inspections.permissions import get_or_404
 
 from . import services as svc
@@ -48,12 +49,11 @@ def _out(u, locked: set[str] | None = None) -> dict:
 
 
 @router.get("")
-def users(request, q: str = "", status: str = "", limit: int = 50, offset: int = 0):
+def users(request, q: str = "", status: str = "", limit: int = Query(50, ge=1, le=500), offset: int = Offset):
     """Search (user name, name, title, organisation), status active|disabled|locked, paged by limit/offset."""
     actor = _admin(request)
     qs = managed_users(actor, q, status)
-    limit = max(1, min(limit, 500))
-    rows = list(qs[max(offset, 0):max(offset, 0) + limit])
+    rows = list(qs[offset:offset + limit])
     locked = svc.locked_usernames(u.username for u in rows)
     return {"count": qs.count(), "limit": limit, "offset": offset, "users": [_out(u, locked) for u in rows]}
 

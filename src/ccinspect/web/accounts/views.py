@@ -209,6 +209,7 @@ def managed_users(actor, q: str = "", status: str = ""):
     if actor.role == Role.SITE_ADMIN:
         qs = qs | User.objects.filter(organisation__isnull=True)
     qs = qs.select_related("organisation").order_by("organisation__name", "username")
+    q = "".join(ch for ch in q if ch.isprintable())  # no NUL and friends: PostgreSQL refuses them in a query
     for word in q.split()[:5]:
         qs = qs.filter(Q(username__icontains=word) | Q(first_name__icontains=word) | Q(last_name__icontains=word)
                        | Q(title__icontains=word) | Q(organisation__name__icontains=word))

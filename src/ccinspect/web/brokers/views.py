@@ -30,7 +30,7 @@ def _duties():
 @require_safe
 def broker_list(request):
     _admin(request)
-    q = (request.GET.get("q") or "").strip()
+    q = "".join(ch for ch in (request.GET.get("q") or "") if ch.isprintable()).strip()  # PostgreSQL refuses NUL
     orgs = Organisation.objects.filter(kind=Organisation.BROKER)
     if q:
         orgs = orgs.filter(name__icontains=q) | orgs.filter(profile__broker_code=q.upper())
