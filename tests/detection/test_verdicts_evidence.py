@@ -97,6 +97,7 @@ def test_three_strikes_is_a_fact_about_the_system_not_a_customer_alert():
     (fact,) = d["inspection_facts"]
     assert fact["system"] == str(SSHD) and fact["ref_ids"] == ["CC-18000.3.e"]
     assert fact["thresholds"]["max_consecutive_failures"] == 3
+    assert fact["basis"] == {"CC-18000.3.e": "密碼輸入錯誤次數達三次者，應予中斷連線。"}  # from the catalog
     root = next(x for x in fact["examples"] if x["account"] == "root")
     assert root["failures"] > 3 and root["line"] == "29"
     assert "three_strikes" not in {a["kind"] for a in d["alerts"]}

@@ -40,6 +40,20 @@ def iso(ms: int | float | None) -> str | None:
     return datetime.fromtimestamp(ms / 1000, TAIPEI).isoformat()
 
 
+def _clauses(ref_ids: list[str]) -> dict[str, str]:
+    """The regulation's own text of the clauses a fact serves, from the catalog (data, not code)."""
+    from ccinspect.catalog.loader import load_catalog  # noqa: PLC0415 - loaded only when a fact is reported
+
+    mech = load_catalog().version("mechanism")
+    out = {}
+    for ref in ref_ids:
+        req = mech.get(ref)
+        if req is None:
+            raise InputError(f"rules: three_strikes names {ref}, which is not in the catalog")
+        out[ref] = req.text
+    return out
+
+
 def _q(p: Path | str) -> str:
     return str(p).replace("'", "''")
 
@@ -968,7 +982,8 @@ class Engine:
         out = []
         for system, n_acc, n_runs, longest, fails, ex in rows:
             out.append({
-                "kind": "three_strikes", "ref_ids": list(ts.ref_ids), "basis": ts.description,
+                "kind": "three_strikes", "ref_ids": list(ts.ref_ids), "basis": _clauses(ts.ref_ids),
+                "description": ts.description,
                 "system": origin.get(system, system),
                 "thresholds": {"max_consecutive_failures": k},
                 "counts": {"accounts": n_acc, "runs_over_limit": n_runs, "longest_run": longest, "failures_in_runs": fails},
