@@ -288,6 +288,7 @@ class Engine:
         n_cust = self._load_customers(con, customers)
         state.load(con)
         self._has_history = state.loaded_accounts > 0
+        self._hourly = None
         self.on_progress("scan", 0.0)
         # The one pass over the inputs. A row whose result or time is not valid gets failed = NULL:
         # it is counted as malformed and dropped below. Country only feeds the history rules.
@@ -649,28 +650,55 @@ class Engine:
     def _campaigns(self, con) -> list[Alert]:
         r = self.rules.rules.stuffing_campaign
         W = r.window_minutes
+        d2 = r.typo_distance
+        # Near typos: a failure within `typo_distance` keystrokes of an account that logged in from
+        # the same (non-shared) address is the customer's own, not a list entry.
+        con.execute(
+            f"""CREATE TEMP TABLE near AS
+            SELECT DISTINCT u.ip, u.account FROM up u JOIN sx ON sx.ip = u.ip
+            WHERE u.ip NOT IN (SELECT ip FROM shared) AND damerau_levenshtein(u.account, sx.account) <= {d2}"""
+        )
+        # With history: a lone failed account from an address block where the account that then
+        # logged in has logged in before is an established customer's own slip (weak evidence).
+        # Without history, whether that account is established is unknown: a lone failed account then a
+        # success on another account from the same address stays weak evidence, never a member by itself.
+        own = "count(*) = 1 AND ip IN (SELECT ip FROM sx)"
+        if self._has_history:
+            own = f"""ip IN (SELECT sx.ip FROM sx JOIN hist_prefix h
+                               ON h.account = sx.account AND h.prefix = {self._prefix_sql('sx.ip')})
+                      AND count(*) = 1"""
         con.execute(
             f"""CREATE TEMP TABLE suspects AS
             SELECT ip, min(m0) AS minute, count(*) AS accts, count(*) FILTER (WHERE NOT customer) AS noncust,
                    sum(nf)::BIGINT AS fails, min(t0) AS t0, max(t1) AS t1
-            FROM up
+            FROM (SELECT * FROM up ANTI JOIN near USING (ip, account))
             WHERE ip NOT IN (SELECT ip FROM shared) AND ip NOT IN (SELECT ip FROM flagged)
             GROUP BY ip
-            HAVING count(*) FILTER (WHERE NOT customer) >= {r.suspect.min_non_customer_accounts}
-                OR count(*) >= {r.suspect.min_accounts}"""
+            HAVING (count(*) FILTER (WHERE NOT customer) >= {r.suspect.min_non_customer_accounts}
+                    OR count(*) >= {r.suspect.min_accounts}) AND NOT ({own})"""
         )
+        base = self._baseline(con)
+        con.execute("CREATE OR REPLACE TEMP TABLE expect (hour INTEGER, e DOUBLE)")
+        _insert(con, "expect", list(range(24)), [base["expected_per_hour"][h] for h in range(24)],
+                types=("INTEGER", "DOUBLE"))
+        # A window is a campaign when its suspect addresses depart from the baseline: at least
+        # min_addresses, burst_factor times the expected count, and z deviations above it.
         con.execute(
             f"""CREATE TEMP TABLE camp_members AS
             WITH wc AS (
               SELECT minute, count(*) OVER (ORDER BY minute RANGE BETWEEN {W - 1} PRECEDING AND CURRENT ROW) AS c
               FROM suspects),
-            ends AS (SELECT DISTINCT minute FROM wc WHERE c >= {r.min_addresses}),
+            we AS (SELECT wc.minute, wc.c, x.e * {W} / 60.0 AS e FROM wc
+                   JOIN expect x ON x.hour = hour(to_timestamp(wc.minute * 60)::TIMESTAMPTZ)),
+            ends AS (SELECT DISTINCT minute FROM we
+                     WHERE c >= {r.min_addresses} AND c >= {r.burst_factor} * e AND c >= e + {r.burst_z} * sqrt(e)),
             m AS (SELECT DISTINCT s.* FROM suspects s JOIN ends e
                   ON s.minute > e.minute - {W} AND s.minute <= e.minute)
             SELECT *, sum(gap) OVER (ORDER BY minute, ip ROWS UNBOUNDED PRECEDING) AS campaign
             FROM (SELECT *, CASE WHEN minute - lag(minute) OVER (ORDER BY minute, ip) > {W} THEN 1 ELSE 0 END AS gap
                   FROM m)"""
         )
+        self._base = base
         if r.include_new_address_singles and self._has_history:
             # With history, an address that only failed on accounts it was never used for, inside
             # a campaign's period, joins it: a customer's own give-up comes from a known address.
@@ -700,6 +728,21 @@ class Engine:
         ).fetchall()
         out = []
         for camp, ips, n_ip, n_acc, n_non, fails, t0, t1, nets in rows:
+            peak, exp_w, shared_accts = con.execute(
+                f"""WITH m AS (SELECT * FROM camp_members WHERE campaign = $1),
+                    wc AS (SELECT minute, count(*) OVER (ORDER BY minute RANGE BETWEEN {W - 1} PRECEDING AND CURRENT ROW) AS c FROM m)
+                    SELECT max(c), (SELECT max(x.e) * {W} / 60.0 FROM m JOIN expect x
+                                     ON x.hour = hour(to_timestamp(m.minute * 60)::TIMESTAMPTZ)),
+                           (SELECT count(*) FROM (SELECT account FROM up WHERE ip IN (SELECT ip FROM m)
+                                                  GROUP BY account HAVING count(DISTINCT ip) >= 2))
+                    FROM wc""", [camp]).fetchone()
+            exp_w = float(exp_w or 0.0)
+            ties = [f"burst: {peak} suspect addresses within {W} min against {exp_w:.1f} expected "
+                    f"({base['source']})"]
+            if shared_accts:
+                ties.append(f"{shared_accts} account(s) tried from several of the addresses")
+            if n_non / max(n_acc, 1) >= r.list_non_customer_share:
+                ties.append(f"{n_non / max(n_acc, 1):.0%} of the accounts tried are not customers, as in a leaked list")
             accts = [
                 a for (a,) in con.execute(
                     "SELECT DISTINCT account FROM up WHERE ip IN (SELECT ip FROM camp_members WHERE campaign = ?) ORDER BY 1",
@@ -710,11 +753,16 @@ class Engine:
                 self._alert(
                     "stuffing_campaign",
                     thresholds={"window_minutes": W, "min_addresses": r.min_addresses,
-                                "suspect": r.suspect.model_dump()},
+                                "burst_factor": r.burst_factor, "burst_z": r.burst_z,
+                                "typo_distance": r.typo_distance, "suspect": r.suspect.model_dump()},
                     ips=ips,
                     accounts=accts,
                     counts={"addresses": n_ip, "accounts": len(accts), "attempted_pairs": n_acc,
-                            "non_customer_pairs": n_non, "failures": fails, "networks_16": nets},
+                            "non_customer_pairs": n_non, "failures": fails, "networks_16": nets,
+                            "peak_addresses_in_window": peak, "expected_in_window": round(exp_w, 2),
+                            "burst_ratio": round(peak / exp_w, 1) if exp_w else None,
+                            "accounts_from_several_addresses": shared_accts, "baseline": base["source"],
+                            "ties": ties},
                     first=iso(t0),
                     last=iso(t1),
                     detail=(f"{n_ip} addresses from {nets} /16 networks, each failing on few accounts "
@@ -722,6 +770,32 @@ class Engine:
                 )
             )
         return out
+
+    def _baseline(self, con) -> dict:
+        """Expected suspect addresses per hour of day: the ratio of suspects to logins in that hour,
+        from --state history (median over past days) or, without history, the median over the day's
+        busy hours (robust: a campaign fills a few hours, not half of them), times today's logins."""
+        hours = dict(con.execute(
+            "SELECT hour(to_timestamp(t0 / 1000)::TIMESTAMPTZ), sum(n)::BIGINT FROM agg GROUP BY 1").fetchall())
+        sus = dict(con.execute(
+            "SELECT hour(to_timestamp(minute * 60)::TIMESTAMPTZ), count(*) FROM suspects GROUP BY 1").fetchall())
+        self._hourly = (hours, sus)
+        hist = con.execute(
+            """SELECT hour, median(suspects / logins), count(*) FROM hist_hourly WHERE logins > 0 GROUP BY hour"""
+        ).fetchall()
+        days = max((n for _, _, n in hist), default=0)
+        min_days = self.rules.rules.stuffing_campaign.baseline_min_days
+        if days >= min_days:
+            ratio = {h: r for h, r, _ in hist}
+            source = f"baseline by hour of day from {days} earlier day(s)"
+        else:
+            total = sum(hours.values()) or 1
+            busy = [sus.get(h, 0) / n for h, n in hours.items() if n >= 0.02 * total]
+            busy.sort()
+            med = busy[len(busy) // 2] if busy else 0.0
+            ratio = {h: med for h in range(24)}
+            source = "baseline from this day's busy hours (median; no history yet)"
+        return {"expected_per_hour": [float(ratio.get(h, 0.0)) * hours.get(h, 0) for h in range(24)], "source": source}
 
     def _non_customer(self, con) -> list[Alert]:
         r = self.rules.rules.non_customer
@@ -853,8 +927,15 @@ class Engine:
         known: set[tuple[str, str]] = set()
         if tk:
             ips = sorted({ip for a in tk for ip in a.ips})
+            # Accounts the address failed on, leaving out those a few keystrokes from an account that
+            # logged in from it (the customer's own slips).
+            d2 = self.rules.rules.stuffing_campaign.typo_distance
             ipfail = {ip: (nf, na) for ip, nf, na in con.execute(
-                "SELECT ip, sum(nf)::BIGINT, count(DISTINCT account) FROM fp WHERE ip IN (SELECT unnest($1::VARCHAR[])) GROUP BY ip",
+                f"""SELECT ip, sum(nf)::BIGINT, count(DISTINCT account) FROM fp
+                    WHERE ip IN (SELECT unnest($1::VARCHAR[]))
+                      AND NOT EXISTS (SELECT 1 FROM sx WHERE sx.ip = fp.ip
+                                      AND damerau_levenshtein(sx.account, fp.account) <= {d2})
+                    GROUP BY ip""",
                 [ips]).fetchall()}
             if self._has_history:
                 known = set(con.execute(
@@ -885,13 +966,13 @@ class Engine:
                 if set(kinds) & set(strong):
                     a.confidence, a.confidence_reason = "high", (
                         f"success from an address alerted for {', '.join(k for k in kinds if k in strong)}")
-                elif max_acc >= 2:
-                    a.confidence, a.confidence_reason = "high", (
-                        f"the address failed on {max_acc} accounts in a campaign, then logged in to this one")
-                elif est:
+                elif est and max_acc <= 1:
                     a.confidence, a.confidence_reason = "low", (
                         "a lone failure then a success on an established customer's account, from an address block "
                         "it used before: weak evidence, not a takeover on its own")
+                elif max_acc >= 2:
+                    a.confidence, a.confidence_reason = "high", (
+                        f"the address failed on {max_acc} other accounts in a campaign, then logged in to this one")
                 elif self._has_history and state.loaded_accounts:
                     a.confidence, a.confidence_reason = "high", (
                         "one failure in a campaign, then a success from an address block the account never used")
@@ -1064,6 +1145,13 @@ class Engine:
             SELECT account, {self._prefix_sql()} AS prefix, country, n, t0, t1
             FROM s WHERE ip NOT IN (SELECT ip FROM attackers)"""
         )
+        hourly = None
+        if getattr(self, "_hourly", None) is not None:
+            hours, sus = self._hourly
+            # Campaign members are attacks, not the ordinary rate: left out of the baseline.
+            camp = dict(con.execute(
+                "SELECT hour(to_timestamp(minute * 60)::TIMESTAMPTZ), count(*) FROM camp_members GROUP BY 1").fetchall())
+            hourly = [(h, max(sus.get(h, 0) - camp.get(h, 0), 0), n) for h, n in sorted(hours.items())]
         state.save(con, "learned", {"first": summary["first"], "last": summary["last"],
                                     "events": summary["events"], "alerts": summary["alerts"],
-                                    "rules_version": self.rules.version})
+                                    "rules_version": self.rules.version}, hourly)

@@ -58,6 +58,11 @@ class Campaign(RuleBase):
     min_addresses: int = Field(ge=2)
     suspect: Suspect
     include_new_address_singles: bool = True
+    burst_factor: float = Field(default=3.0, ge=1)
+    burst_z: float = Field(default=4.0, ge=0)
+    typo_distance: int = Field(default=2, ge=0, le=3)
+    baseline_min_days: int = Field(default=3, ge=1)
+    list_non_customer_share: float = Field(default=0.5, ge=0, le=1)
 
 
 class NonCustomer(RuleBase):
