@@ -96,10 +96,11 @@ def test_three_strikes_is_a_fact_about_the_system_not_a_customer_alert():
     d = json.loads(r.stdout)
     (fact,) = d["inspection_facts"]
     assert fact["system"] == str(SSHD) and fact["ref_ids"] == ["CC-18000.3.e"]
-    assert fact["thresholds"]["max_consecutive_failures"] == 3
+    assert fact["thresholds"]["max_consecutive_failures"] == 3 and fact["thresholds"]["max_gap_minutes"] == 10
     assert fact["basis"] == {"CC-18000.3.e": "密碼輸入錯誤次數達三次者，應予中斷連線。"}  # from the catalog
-    root = next(x for x in fact["examples"] if x["account"] == "root")
-    assert root["failures"] > 3 and root["line"] == "29"
+    # Line 29 starts six failures for root within a minute (sshd cut only after the sixth: "6 > 3").
+    root = next(x for x in fact["examples"] if x["account"] == "root" and x["line"] == "29")
+    assert root["failures"] == 6
     assert "three_strikes" not in {a["kind"] for a in d["alerts"]}
     assert not d["notifications"]
 
@@ -116,6 +117,9 @@ def test_three_failures_then_success_is_within_the_control(tmp_path):
     ev = _csv(tmp_path / "e.csv", [*rows, ("2024-05-02T10:10:09", "C1", "36.224.1.2", "failure")])
     (fact,) = _scan(ev, roster, tmp_path / "s2")["inspection_facts"]
     assert fact["counts"] == {"accounts": 1, "runs_over_limit": 1, "longest_run": 4, "failures_in_runs": 4}
+    # The same four failures with an hour's pause are two sessions, each within the control.
+    late = [*rows, ("2024-05-02T11:10:09", "C1", "36.224.1.2", "failure")]
+    assert _scan(_csv(tmp_path / "e.csv", late), roster, tmp_path / "s3")["inspection_facts"] == []
 
 
 def test_allow_verdict_suppresses_the_next_run(brute, tmp_path):

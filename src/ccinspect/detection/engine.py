@@ -1047,10 +1047,13 @@ class Engine:
                          f"FROM {reader.replace('store_rejects=true', 'filename=true')} WHERE account IN (SELECT account FROM ts_cand)")
         rows = con.execute(
             f"""WITH e AS ({' UNION ALL '.join(parts)}),
-                r AS (SELECT *, coalesce(sf, fn) AS system,
-                             sum(CASE WHEN result = 'success' THEN 1 ELSE 0 END)
-                               OVER (PARTITION BY coalesce(sf, fn), account ORDER BY ts_ms, sl ROWS UNBOUNDED PRECEDING) AS run
+                g AS (SELECT *, coalesce(sf, fn) AS system,
+                             ts_ms - lag(ts_ms) OVER (PARTITION BY coalesce(sf, fn), account ORDER BY ts_ms, sl) AS gap
                       FROM e WHERE ts_ms IS NOT NULL AND result IN ('success', 'failure')),
+                -- A success, or a pause longer than max_gap_minutes (a new session), breaks the run.
+                r AS (SELECT *, sum(CASE WHEN result = 'success' OR gap > {ts.max_gap_minutes * 60000} THEN 1 ELSE 0 END)
+                               OVER (PARTITION BY system, account ORDER BY ts_ms, sl ROWS UNBOUNDED PRECEDING) AS run
+                      FROM g),
                 runs AS (SELECT system, account, run, count(*) AS n, min(ts_ms) AS t0, max(ts_ms) AS t1,
                                 arg_min(coalesce(sl, ''), ts_ms) AS line0, list(DISTINCT ip ORDER BY ip)[:5] AS ips
                          FROM r WHERE result = 'failure' GROUP BY ALL HAVING count(*) > {k})
@@ -1066,7 +1069,7 @@ class Engine:
                 "kind": "three_strikes", "ref_ids": list(ts.ref_ids), "basis": _clauses(ts.ref_ids),
                 "description": ts.description,
                 "system": origin.get(system, system),
-                "thresholds": {"max_consecutive_failures": k},
+                "thresholds": {"max_consecutive_failures": k, "max_gap_minutes": ts.max_gap_minutes},
                 "counts": {"accounts": n_acc, "runs_over_limit": n_runs, "longest_run": longest, "failures_in_runs": fails},
                 "examples": [{**e, "first": iso(e["first"]), "last": iso(e["last"])} for e in ex],
                 "finding": (f"{n_acc} account(s) with more than {k} consecutive failed logins (longest {longest}) "

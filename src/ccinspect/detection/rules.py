@@ -111,6 +111,7 @@ class ThreeStrikes(_Strict):
     description: str
     ref_ids: list[str]
     max_consecutive_failures: int = Field(ge=1)
+    max_gap_minutes: int = Field(default=10, gt=0)
     enabled: bool = True
 
 
