@@ -20,18 +20,24 @@ system-deps:
 run: bootstrap
 	$(BIN)/ccinspect web migrate
 	$(BIN)/ccinspect web seed-demo
-	$(BIN)/ccinspect serve --host 127.0.0.1 --port 8000
+	# the task worker (notifications, retries) runs beside gunicorn and stops with it
+	$(BIN)/ccinspect web worker & trap 'kill $$! 2>/dev/null' EXIT INT TERM; \
+	  $(BIN)/ccinspect serve --host 127.0.0.1 --port 8000
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 # The web tests run twice: on SQLite (with everything else) and on PostgreSQL (TEST_DATABASE_URL).
+# Both passes spread the tests over the machine's cores (pytest-xdist; each worker has its own database).
+XDIST ?= -n auto
 TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
 test: bootstrap
 	$(BIN)/ruff check .
-	$(BIN)/pytest -q
-	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest -q -p no:cacheprovider tests/web -m "not browser"
+	$(BIN)/lint-imports  # the kernel and the floors (pyproject.toml [tool.importlinter])
+	$(BIN)/pytest -q $(XDIST)
+	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest -q $(XDIST) -p no:cacheprovider tests/web -m "not browser"
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -465,3 +465,21 @@ def test_events_on_one_line_are_told_apart(tmp_path):
     logins, _, _ = read(out)
     assert [x[0] for x in logins][:3] == ["1#2", "1#3", "1#4"]
     assert [x[1:] for x in logins] == [x[1:] for x in read(DATA / "kerberos_pwd_spray_4771.evtx")[0]]
+
+
+def test_a_file_that_is_no_evtx_at_all_is_refused(tmp_path):
+    from ccinspect.core.errors import InputError as CoreInputError
+
+    p = tmp_path / "not.evtx"
+    p.write_text("Keywords,Date and Time\n" * 50, encoding="utf-8")
+    with pytest.raises(CoreInputError, match="not an EVTX file"):
+        list(w.read_events(p, "evtx"))
+    problems = Problems()
+    with pytest.raises(CoreInputError, match="not an EVTX file"):
+        prepare([p], tmp_path / "w", problems, fmt="evtx")  # the only input, unreadable: bad input
+    flipped = tmp_path / "flipped.evtx"
+    data = bytearray((DATA / "kerberos_pwd_spray_4771.evtx").read_bytes())
+    data[0:4] = b"XXXX"  # a damaged header, chunks intact: the parser refuses it, every record is lost
+    flipped.write_bytes(bytes(data))
+    logins, bad, counts = read(flipped, "evtx")
+    assert logins == [] and counts["n_Damage"] == 12 and any("not an EVTX header" in d.reason for d in bad)

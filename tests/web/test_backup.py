@@ -49,6 +49,25 @@ svc.add_evidence(officer, item, name="scan.pdf", data=b"%PDF-1.4\n" + bytes(rang
 svc.raise_finding(officer, item, title="Weak passwords", severity="high", due_date="2025-07-31")
 with acting_as(officer):
     record("note", model="x.Y", object_id="1", changes={"n": [1.0, 1e20, "台北", {"b": 2, "a": None}]})
+# the regulator's inspection of the broker (web/oversight): an answer, a finding, approved
+from ccinspect.web.oversight import services as oversight
+twse = Organisation.objects.create(name="TWSE", kind=Organisation.REGULATOR)
+def staff(name, role):
+    u = User(username=name, organisation=twse, role=role, must_change_password=False)
+    u.set_password("Correct-Horse-42")
+    u.save()
+    return u
+inspector, sup = staff("inspector", Role.REGULATOR), staff("supervisor", Role.REGULATOR_SUPERVISOR)
+oversight.ensure_deduction_table()
+eng = oversight.create_engagement(inspector, org, kind="annual", title="例查", period_start="2025-01-01",
+    period_end="2025-06-30", answer_due="2025-07-31", chapters=["CC-18000"], inspector_ids=[inspector.pk],
+    supervisor_id=sup.pk)
+eng = oversight.send_requests(inspector, eng)
+req = eng.requests.first()
+oversight.answer(officer, req, text="見附件 台北")
+oversight.record_observation(inspector, eng, ref_id=req.ref_id, title="缺失", severity="low", due_date="2025-12-31")
+oversight.submit_for_approval(inspector, eng)
+oversight.approve(sup, eng)
 '''
 
 
@@ -116,6 +135,8 @@ def test_backup_sqlite_restore_postgres_and_back(tmp_path, pg_url):
         counts[r["model"]] = counts.get(r["model"], 0) + 1
     assert counts["inspections.evidence"] == 2 and len(files_a) == 2 and counts["accounts.auditevent"] > 10
     assert counts["otp_totp.totpdevice"] == 1 and counts["accounts.auditchainhead"] == 1
+    assert counts["oversight.answer"] == 1 and counts["oversight.observation"] == 1  # the regulator's inspections
+    assert counts["oversight.engagement"] == 1 and counts["oversight.evidencerequest"] > 10
 
     pg = Site(tmp_path / "pg", pg_url)
     out = pg.run("restore", str(tmp_path / "a.tar")).stdout

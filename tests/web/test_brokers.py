@@ -165,3 +165,16 @@ def test_cli_create_show_edit_retire(world, tmp_path):
     assert len(bsvc.versions(Organisation.objects.get(pk=org.pk))) == 2
     res = run(app, ["broker", "retire", "6000", "--reason", "test"])
     assert res.exit_code == 0 and "retired" in res.output
+
+
+def test_the_openapi_document_has_no_duplicate_keys(world):
+    """Swagger UI (js-yaml) refuses a document with a key twice (an operation's 400 declared as int and str)."""
+
+    def unique(pairs):
+        keys = [k for k, _v in pairs]
+        assert len(keys) == len(set(keys)), keys
+        return dict(pairs)
+
+    raw = login_client(Client(), world.officer).get("/api/openapi.json").content.decode()
+    doc = json.loads(raw, object_pairs_hook=unique)
+    assert "post" in doc["paths"]["/api/brokers"] and "/api/users/{user_id}/unlock" in doc["paths"]

@@ -173,9 +173,13 @@ def test_killed_backup_and_restore_leave_old_or_new(deployment, tmp_path):  # no
     with _target(tmp_path) as target:
         target.run(CCINSPECT, "web", "migrate")
         empty = target.state()
-        proc = subprocess.Popen([CCINSPECT, "restore", str(archive)], env=target.env, cwd=target.root,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        _wait_for("the restore's write transaction", _held(target.in_write_transaction, 0.2), timeout=240)
+        log = tmp_path / "restore.log"
+        with open(log, "w") as fh:
+            proc = subprocess.Popen([CCINSPECT, "restore", str(archive)], env=target.env, cwd=target.root,
+                                    stdout=fh, stderr=subprocess.STDOUT)
+        held = _held(target.in_write_transaction, 0.1)
+        _wait_for("the restore's write transaction", lambda: held() or proc.poll() is not None, timeout=240)
+        assert proc.poll() is None, f"the restore ended before it could be killed: {log.read_text()[-3000:]}"
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)
         assert target.state() == empty, "the restore is one transaction: nothing of it is there"

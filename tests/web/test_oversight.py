@@ -252,6 +252,21 @@ def test_reminders_once_a_day(ow):
     assert f"{n - 1} / {n}" in officer.get("/oversight/").content.decode()  # not answered / items
 
 
+def test_cli_reminders(ow):
+    from typer.testing import CliRunner
+
+    from ccinspect.cli import app
+
+    w = ow
+    eng = svc.send_requests(w.insp1, _selected(w, answer_due=dt.date.today() - dt.timedelta(days=1)))
+    out = CliRunner().invoke(app, ["web", "oversight-remind"])
+    assert out.exit_code == 0, out.output
+    assert f"E-{eng.pk}" in out.output and "1 reminder(s)" in out.output
+    again = CliRunner().invoke(app, ["web", "oversight-remind"])
+    assert "0 reminder(s)" in again.output
+    assert Reminder.objects.get().kind == Reminder.OVERDUE
+
+
 def test_thematic_side_by_side(ow):
     w = ow
     c = make_user("officer_c", None, Role.SECURITY_OFFICER)

@@ -26,9 +26,10 @@ MAX_FACTS = 200  # facts kept per check in the report; the rest are counted
 def _error_dict(exc: Exception, shown: str) -> dict:
     if isinstance(exc, EvidenceError):
         return exc.to_dict()
-    if isinstance(exc, InputError):
+    if isinstance(exc, InputError):  # the kernel's (e.g. an undecodable byte): same shape as the others
         d = exc.to_dict()
-        d["file"] = shown
+        d.pop("record", None)
+        d.update(file=shown, line=exc.line or 0, field=exc.field or "(encoding)")
         return d
     return {"file": shown, "line": 0, "field": "(file)", "message": f"{type(exc).__name__}: {exc}"}
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import typer
 
+from ccinspect.core.exitcodes import epilog
+
 from . import applicability as _applicability
 from . import brokers as _brokers
 from . import catalog as _catalog
@@ -31,5 +33,19 @@ _inspect.register(app)
 _integrity.register(app)
 _report.register(app)
 _web.register(app)
+
+
+def _exit_codes_in_help(t: typer.Typer) -> None:
+    """Every command's --help ends with the one exit-code table (core.exitcodes)."""
+    t.info.epilog = t.info.epilog or epilog()
+    for cmd in t.registered_commands:
+        cmd.epilog = cmd.epilog or epilog()
+    for group in t.registered_groups:
+        group.epilog = group.epilog or epilog()
+        if group.typer_instance is not None:
+            _exit_codes_in_help(group.typer_instance)
+
+
+_exit_codes_in_help(app)
 
 __all__ = ["app"]

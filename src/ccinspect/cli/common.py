@@ -10,6 +10,8 @@ from typing import Any
 import typer
 from rich.console import Console
 
+from ccinspect.core.exitcodes import ExitCode
+
 console = Console()
 err_console = Console(stderr=True)
 
@@ -28,9 +30,9 @@ def emit_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
 
 
-def fail(message: str, code: int = 2) -> None:
+def fail(message: str, code: int = ExitCode.BAD_INPUT) -> None:
     err_console.print(f"[bold red]error:[/] {message}", highlight=False, markup=True, soft_wrap=True)
-    raise typer.Exit(code)
+    raise typer.Exit(int(code))
 
 
 def out_file(out, field: str = "--out"):

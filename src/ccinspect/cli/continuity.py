@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 import typer
 from rich.table import Table
 
+from ccinspect.core.exitcodes import ExitCode
+
 from .common import Fmt, Lang, console, emit_json, err_console, fail
 
 # The register engine (openpyxl, the catalog) is imported inside the commands, so that other
@@ -90,9 +92,9 @@ def status(
         err_console.print(f"[bold yellow]warning:[/] the register ({data or 'database'}) is empty: no core "
                           "system, analysis, plan or drill is recorded; the gaps above are those of an empty "
                           "register (exit 3)", highlight=False, soft_wrap=True)
-        raise typer.Exit(3)
+        raise typer.Exit(int(ExitCode.PARTIAL))
     if fail_on_gaps and st.gaps:
-        raise typer.Exit(1)
+        raise typer.Exit(int(ExitCode.FINDINGS))
 
 
 def _print_status(st, en: bool) -> None:

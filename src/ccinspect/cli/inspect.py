@@ -8,6 +8,8 @@ from pathlib import Path
 
 import typer
 
+from ccinspect.core.exitcodes import ExitCode
+
 
 class Format(StrEnum):
     table = "table"
@@ -39,14 +41,14 @@ def register(app: typer.Typer) -> None:
             day = parse_date(as_of, field="--as-of")
         except (ProfileError, DateParseError) as exc:
             typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(2) from None
+            raise typer.Exit(int(ExitCode.BAD_INPUT)) from None
         if evidence.exists() and not evidence.is_dir():
             typer.echo(f"error: --evidence: {evidence} is a file; expected the evidence folder "
                        "(see docs/evidence.md)", err=True)
-            raise typer.Exit(2)
+            raise typer.Exit(int(ExitCode.BAD_INPUT))
         if not evidence.is_dir():
             typer.echo(f"error: --evidence: folder {evidence} does not exist", err=True)
-            raise typer.Exit(2)
+            raise typer.Exit(int(ExitCode.BAD_INPUT))
         empty = not any(p.is_file() for p in evidence.rglob("*"))
         result = inspect(prof, evidence, day, host=host)
         data = result.to_dict()
@@ -59,8 +61,6 @@ def register(app: typer.Typer) -> None:
             _table(data, shown)
         if out:
             typer.echo(f"wrote {out / 'inspection.json'} and {out / 'inspection.md'}", err=True)
-        from ccinspect.core.exitcodes import ExitCode
-
         codes = [ExitCode.OK]
         if strict and (data["counts"]["fail"] or data["counts"]["error"] or data["counts"]["partial"]):
             codes.append(ExitCode.FINDINGS)

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 
+from ccinspect.core.exitcodes import ExitCode
+
 from .common import console, emit_json, err_console, fail
 from .web import _django
 
@@ -73,7 +75,7 @@ def register(app: typer.Typer) -> None:
                 err_console.print(f"[bold red]{p.kind}:[/] {p.message}", highlight=False, soft_wrap=True)
             console.print("[green]intact[/]" if report.ok else f"[bold red]{len(report.problems)} problem(s)[/]")
         if not report.ok:
-            raise typer.Exit(1)
+            raise typer.Exit(int(ExitCode.FINDINGS))
 
     @app.command("anchor")
     def anchor_cmd(

@@ -10,6 +10,7 @@ from pathlib import Path
 import typer
 
 from ccinspect.core import settings
+from ccinspect.core.exitcodes import ExitCode
 
 from .common import console, emit_json, fail
 
@@ -66,7 +67,7 @@ def check(deploy: bool = typer.Option(False, "--deploy", help="also the producti
         _manage(*args)
     except SystemCheckError as exc:
         console.print(str(exc), highlight=False, markup=False)
-        raise typer.Exit(1) from None
+        raise typer.Exit(int(ExitCode.FINDINGS)) from None
 
 
 @web_app.command("manage", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})

@@ -322,9 +322,19 @@ def _from_json(data: str, eid: int, rid: int) -> WinEvent | Bad:
                     record_id=str(rid))
 
 
+def _structure(path: Path) -> evtxfile.Structure:
+    """The file's EVTX structure; a file with neither an EVTX header nor a single chunk is no EVTX at all
+    (`--input-format evtx` on another file) and is refused, not read as a damaged one."""
+    st = evtxfile.structure(path)
+    if st.bad_header and not st.chunks:
+        raise CoreInputError("not an EVTX file: no 'ElfFile' header and no 'ElfChnk' chunk", file=str(path),
+                             expected="a Windows event log file (.evtx)")
+    return st
+
+
 def evtx_events(path: Path, wanted: frozenset[int] | None = None) -> Iterator[WinEvent | Skipped | Bad | Damage]:
     """EVTX records; after the last, a `Damage` for each kind of loss the file's structure shows."""
-    read = evtxfile.EvtxRead(evtxfile.structure(path))
+    read = evtxfile.EvtxRead(_structure(path))
     for eid, rid, data in evtxfile.records(path, read, wanted):
         if data is None:
             yield Skipped(f"record:{rid}", eid)
@@ -756,7 +766,7 @@ _ADDRESS_EVENTS = frozenset({4624, 4625, 4768, 4771})
 
 def _evtx_for_logins(path: Path, acct: FileAccount) -> Iterator[WinEvent | Skipped | Bad | Damage]:
     """evtx_events for login monitoring: records that cannot be a login with an address are not parsed."""
-    read = evtxfile.EvtxRead(evtxfile.structure(path))
+    read = evtxfile.EvtxRead(_structure(path))
     skipped: Counter = Counter()  # counted here, in bulk: most records of a Security log are not logons
     for eid, rid, data in evtxfile.records(path, read, WANTED):
         if data is None:

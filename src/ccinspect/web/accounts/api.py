@@ -58,7 +58,7 @@ def users(request, q: str = "", status: str = "", limit: int = 50, offset: int =
     return {"count": qs.count(), "limit": limit, "offset": offset, "users": [_out(u, locked) for u in rows]}
 
 
-@router.post("", response={201: dict, 400: dict, 403: dict})
+@router.post("", response={201: dict})
 def create(request, body: UserIn):
     """A new user; the initial password is returned once and must be changed at the first sign-in."""
     actor = _admin(request)
@@ -76,23 +76,23 @@ def _target(request, user_id: int):
     return get_or_404(managed_users(_admin(request)), user_id)
 
 
-@router.post("/{user_id}/disable", response={200: dict, 400: dict, 403: dict, 404: dict})
+@router.post("/{user_id}/disable")
 def disable(request, user_id: int, body: ReasonIn):
     """Disable at once: the user's sessions end and its API tokens are deleted."""
     return _out(svc.disable_user(request.auth, _target(request, user_id), body.reason))
 
 
-@router.post("/{user_id}/enable", response={200: dict, 400: dict, 403: dict, 404: dict})
+@router.post("/{user_id}/enable")
 def enable(request, user_id: int, body: ReasonIn):
     return _out(svc.enable_user(request.auth, _target(request, user_id), body.reason))
 
 
-@router.post("/{user_id}/role", response={200: dict, 400: dict, 403: dict, 404: dict})
+@router.post("/{user_id}/role")
 def role(request, user_id: int, body: RoleIn):
     return _out(svc.change_role(request.auth, _target(request, user_id), body.role))
 
 
-@router.post("/{user_id}/unlock", response={200: dict, 400: dict, 403: dict, 404: dict})
+@router.post("/{user_id}/unlock")
 def unlock(request, user_id: int, body: ReasonIn):
     """End a django-axes lockout (the failed attempts are cleared); the reason goes into the audit trail."""
     target = _target(request, user_id)

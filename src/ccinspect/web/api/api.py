@@ -312,7 +312,7 @@ def _site_admin(request) -> None:
         raise PermissionDenied("only a site administrator manages brokers")
 
 
-@api.post("/brokers", tags=["brokers"], response={201: dict, 400: dict, 403: dict})
+@api.post("/brokers", tags=["brokers"], response={201: dict})
 def broker_create(request, body: BrokerIn):
     """Onboard a broker: its profile is validated by BrokerProfile (errors by field, zh-TW and English)."""
     _site_admin(request)
@@ -332,7 +332,7 @@ def broker_record(request, broker_id: int, as_of: str | None = None):
     return brokers_svc.summary(org, day)
 
 
-@api.put("/brokers/{broker_id}", tags=["brokers"], response={200: dict, 400: dict, 403: dict, 404: dict})
+@api.put("/brokers/{broker_id}", tags=["brokers"])
 def broker_update(request, broker_id: int, body: BrokerIn):
     """A new profile version in force from `effective_from` (the same date replaces that version)."""
     _site_admin(request)
@@ -342,7 +342,7 @@ def broker_update(request, broker_id: int, body: BrokerIn):
     return brokers_svc.summary(org)
 
 
-@api.post("/brokers/{broker_id}/retire", tags=["brokers"], response={200: dict, 400: dict, 403: dict, 404: dict})
+@api.post("/brokers/{broker_id}/retire", tags=["brokers"])
 def broker_retire(request, broker_id: int, body: RetireIn):
     _site_admin(request)
     org = brokers_svc.retire_broker(request.auth, get_or_404(brokers_for(request.auth), broker_id), body.reason)

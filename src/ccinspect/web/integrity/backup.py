@@ -35,7 +35,9 @@ DUMP = "database.json"
 EVIDENCE_DIR = "evidence/"
 # what is backed up: the project's data, the MFA devices and the sign-in records; not sessions (users sign in
 # again), content types and permissions (rebuilt by migrate, referred to by natural key)
-LABELS = ["auth.Group", "accounts", "inspections", "incidents", "continuity", "otp_totp", "axes"]
+# (the task queue's results are not: they are re-run or re-sent)
+LABELS = ["auth.Group", "accounts", "inspections", "incidents", "continuity", "oversight", "notification",
+          "otp_totp", "axes"]
 NATURAL = {"auth.Permission", "contenttypes.ContentType"}
 SEEDED = {"inspections.deductionrule", "accounts.auditchainhead"}  # rows the migrations insert
 
