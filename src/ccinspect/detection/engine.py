@@ -1036,7 +1036,16 @@ class Engine:
         if ts is None or not ts.enabled:
             return []
         k = ts.max_consecutive_failures
-        con.execute(f"CREATE TEMP TABLE ts_cand AS SELECT account FROM f GROUP BY account HAVING sum(n) > {k}")
+        # Candidates from the aggregate (a superset): islands of failure minutes no more than max_gap
+        # apart holding more than k failures. Only their events are read again, in order.
+        con.execute(
+            f"""CREATE TEMP TABLE ts_cand AS
+            WITH am AS (SELECT account, minute, sum(n) AS n FROM f GROUP BY account, minute),
+            g AS (SELECT *, CASE WHEN minute - lag(minute) OVER (PARTITION BY account ORDER BY minute) > {ts.max_gap_minutes + 1}
+                                 THEN 1 ELSE 0 END AS brk FROM am),
+            i AS (SELECT *, sum(brk) OVER (PARTITION BY account ORDER BY minute ROWS UNBOUNDED PRECEDING) AS island FROM g)
+            SELECT DISTINCT account FROM i GROUP BY account, island HAVING sum(n) > {k}"""
+        )
         if not con.execute("SELECT count(*) FROM ts_cand").fetchone()[0]:
             return []
         parts = []
