@@ -88,6 +88,52 @@ def scan(
         raise typer.Exit(ExitCode.PARTIAL)
 
 
+class VerdictKind(StrEnum):
+    confirmed = "confirmed"
+    false_positive = "false_positive"
+    allow = "allow"
+    test_traffic = "test_traffic"
+
+
+@app.command()
+def verdict(
+    alert_id: str = typer.Argument(..., help="the alert's id (e.g. A00012) in the run's alerts.json"),
+    decision: VerdictKind = typer.Option(..., "--verdict", help="confirmed | false_positive | allow | test_traffic"),
+    state: Path = typer.Option(..., "--state", help="the --state directory of the daily runs"),
+    by: str = typer.Option(..., "--by", help="who decided (analyst's name or login)"),
+    alerts: Path = typer.Option(None, "--alerts", help="alerts.json of the run (to record the alert's kind, addresses, accounts)"),
+    network: str = typer.Option("", "--network", help="address or CIDR block to allow (allow / test_traffic)"),
+    note: str = typer.Option("", "--note", help="why"),
+) -> None:
+    """Record an analyst's verdict on an alert; the next runs with this --state honour it."""
+    import json  # noqa: PLC0415
+    from datetime import datetime  # noqa: PLC0415
+
+    from ccinspect.detection.engine import TAIPEI  # noqa: PLC0415
+    from ccinspect.detection.verdicts import Verdict, VerdictBook  # noqa: PLC0415
+
+    found: dict = {}
+    run = ""
+    if alerts:
+        try:
+            data = json.loads(alerts.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            fail(f"{alerts}: cannot read alerts.json: {exc}")
+        found = next((a for a in data.get("alerts", []) if a.get("id") == alert_id), {})
+        if not found:
+            fail(f"{alerts}: no alert {alert_id!r}")
+        run = str(data.get("summary", {}).get("first") or "")
+    try:
+        v = Verdict(alert_id=alert_id, verdict=decision.value, decided_by=by,
+                    decided_at=datetime.now(TAIPEI).isoformat(timespec="seconds"), kind=found.get("kind", ""),
+                    ips=list(found.get("ips", [])), accounts=list(found.get("accounts", [])), network=network,
+                    note=note, run=run)
+        VerdictBook.load(state).add(v)
+    except (InputError, ValueError) as exc:
+        fail(str(exc))
+    console.print(f"verdict {v.verdict} on {alert_id} recorded in {state} by {by}", highlight=False)
+
+
 def _report_inputs(problems) -> None:
     """One line per input that is not simply fine: empty, partial (what was lost) or unreadable (why)."""
     for a in problems.files.values():

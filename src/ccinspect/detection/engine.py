@@ -23,8 +23,10 @@ import duckdb
 from ccinspect.core.results import alert_order
 
 from .adapters import REQUIRED, RESULTS, InputError, Problems, Source, check_ip, open_text, parse_ts
+from .evidence import attach_evidence
 from .rules import RuleSet
 from .state import State
+from .verdicts import VerdictBook
 
 TAIPEI = ZoneInfo("Asia/Taipei")
 # What an address can look like (IPv4 dotted quad or IPv6); anything else is malformed.
@@ -36,6 +38,20 @@ def iso(ms: int | float | None) -> str | None:
     if ms is None:
         return None
     return datetime.fromtimestamp(ms / 1000, TAIPEI).isoformat()
+
+
+def _clauses(ref_ids: list[str]) -> dict[str, str]:
+    """The regulation's own text of the clauses a fact serves, from the catalog (data, not code)."""
+    from ccinspect.catalog.loader import load_catalog  # noqa: PLC0415 - loaded only when a fact is reported
+
+    mech = load_catalog().version("mechanism")
+    out = {}
+    for ref in ref_ids:
+        req = mech.get(ref)
+        if req is None:
+            raise InputError(f"rules: three_strikes names {ref}, which is not in the catalog")
+        out[ref] = req.text
+    return out
 
 
 def _q(p: Path | str) -> str:
@@ -63,6 +79,11 @@ class Alert:
     detail: str = ""
     id: str = ""
     context: list[dict] = field(default_factory=list)  # e.g. Windows 4648 events of its accounts
+    confidence: str = ""  # high | medium | low
+    confidence_reason: str = ""
+    evidence: list[dict] = field(default_factory=list)  # first events behind it: file, line, ts, account, ip, result
+    evidence_total: int = 0  # events matched (evidence holds the first few)
+    verdict: dict | None = None  # an earlier analyst verdict that matches this alert
 
     def as_dict(self) -> dict:
         # Shallow: the values are plain lists and dicts (asdict's deep copy cost 0.04 s per run).
@@ -76,6 +97,14 @@ class Notification:
     kind: str
     ips: list[str]
     first: str | None
+    confidence: str = ""
+    confidence_reason: str = ""
+    alerts: list[str] = field(default_factory=list)  # every alert naming the customer in the incident window
+    rule: str = ""
+    thresholds: dict = field(default_factory=dict)
+    counts: dict = field(default_factory=dict)
+    evidence: list[dict] = field(default_factory=list)
+    last: str | None = None
 
     def as_dict(self) -> dict:
         # Shallow: the values are plain lists and dicts (asdict's deep copy cost 0.04 s per run).
@@ -89,6 +118,8 @@ class ScanResult:
     summary: dict
     problems: Problems
     charts: dict = field(default_factory=dict)
+    facts: list[dict] = field(default_factory=list)  # inspection facts about the systems (three strikes)
+    withheld: list[Notification] = field(default_factory=list)  # below the broker's notify confidence
 
     def attack_ips(self) -> set[str]:
         return {ip for a in self.alerts if a.kind in ATTACK_KINDS + ("account_takeover",) for ip in a.ips}
@@ -238,9 +269,11 @@ class Engine:
         allow: str | Path | None = None,
         state: State | None = None,
         problems: Problems | None = None,
+        verdicts: VerdictBook | None = None,
     ) -> ScanResult:
         problems = problems or Problems()
         state = state or State(None)
+        self.verdicts = verdicts or VerdictBook.load(state.dir)
         t_start = time.perf_counter()
         with tempfile.TemporaryDirectory(prefix="ccinspect-", dir=self.temp_dir) as tmp:
             con = self._connect(Path(tmp))
@@ -255,6 +288,7 @@ class Engine:
         n_cust = self._load_customers(con, customers)
         state.load(con)
         self._has_history = state.loaded_accounts > 0
+        self._hourly = None
         self.on_progress("scan", 0.0)
         # The one pass over the inputs. A row whose result or time is not valid gets failed = NULL:
         # it is counted as malformed and dropped below. Country only feeds the history rules.
@@ -288,7 +322,8 @@ class Engine:
         )
         self._collect_problems(con, sources, problems, n_null)
         self._ensure_udf(con)
-        self._allowed(con, load_allow(allow))
+        # The broker's allow list and the analysts' allow / test-traffic verdicts suppress alike.
+        self._allowed(con, load_allow(allow) + self.verdicts.networks())
         con.execute(f"CREATE TEMP TABLE shared AS SELECT ip FROM ipstat WHERE succ_accounts >= {shared_min}")
         con.execute("CREATE TEMP TABLE f AS SELECT account, ip, minute, n, t0, t1 FROM agg WHERE failed")
         con.execute("CREATE TEMP VIEW s AS SELECT account, ip, n, t0, t1, country FROM agg WHERE NOT failed")
@@ -364,13 +399,22 @@ class Engine:
         alerts.sort(key=lambda a: alert_order(a.as_dict()))
         for i, a in enumerate(alerts, 1):
             a.id = f"A{i:05d}"
-        notes = self._notifications(takeovers, new_src)
+        self._confidence(con, alerts, state)
+        self._mark_verdicts(alerts)
+        attach_evidence(alerts, sources, self.rules.notifications.evidence_events)
+        notes, withheld = self._notifications(alerts)
+        facts = self._three_strikes(con, sources)
         summary = self._summary(con, sources, problems, alerts, notes, n_cust, state, t_start, t_scan)
         charts = self._charts(con, campaigns)
         if state.enabled:
             self._learn(con, state, summary)
         self.on_progress("rules", 100.0)
-        return ScanResult(alerts=alerts, notifications=notes, summary=summary, problems=problems, charts=charts)
+        summary["notifications_withheld"] = len(withheld)
+        summary["three_strikes_systems"] = len(facts)
+        summary["verdicts_known"] = len(self.verdicts.verdicts)
+        summary["alerts_marked_false_positive"] = sum(a.verdict is not None for a in alerts)
+        return ScanResult(alerts=alerts, notifications=notes, summary=summary, problems=problems, charts=charts,
+                          facts=facts, withheld=withheld)
 
     # ---------------------------------------------------------------- input problems
     def _collect_problems(self, con, sources: list[Source], problems: Problems, n_null: int) -> None:
@@ -606,28 +650,55 @@ class Engine:
     def _campaigns(self, con) -> list[Alert]:
         r = self.rules.rules.stuffing_campaign
         W = r.window_minutes
+        d2 = r.typo_distance
+        # Near typos: a failure within `typo_distance` keystrokes of an account that logged in from
+        # the same (non-shared) address is the customer's own, not a list entry.
+        con.execute(
+            f"""CREATE TEMP TABLE near AS
+            SELECT DISTINCT u.ip, u.account FROM up u JOIN sx ON sx.ip = u.ip
+            WHERE u.ip NOT IN (SELECT ip FROM shared) AND damerau_levenshtein(u.account, sx.account) <= {d2}"""
+        )
+        # With history: a lone failed account from an address block where the account that then
+        # logged in has logged in before is an established customer's own slip (weak evidence).
+        # Without history, whether that account is established is unknown: a lone failed account then a
+        # success on another account from the same address stays weak evidence, never a member by itself.
+        own = "count(*) = 1 AND ip IN (SELECT ip FROM sx)"
+        if self._has_history:
+            own = f"""ip IN (SELECT sx.ip FROM sx JOIN hist_prefix h
+                               ON h.account = sx.account AND h.prefix = {self._prefix_sql('sx.ip')})
+                      AND count(*) = 1"""
         con.execute(
             f"""CREATE TEMP TABLE suspects AS
             SELECT ip, min(m0) AS minute, count(*) AS accts, count(*) FILTER (WHERE NOT customer) AS noncust,
                    sum(nf)::BIGINT AS fails, min(t0) AS t0, max(t1) AS t1
-            FROM up
+            FROM (SELECT * FROM up ANTI JOIN near USING (ip, account))
             WHERE ip NOT IN (SELECT ip FROM shared) AND ip NOT IN (SELECT ip FROM flagged)
             GROUP BY ip
-            HAVING count(*) FILTER (WHERE NOT customer) >= {r.suspect.min_non_customer_accounts}
-                OR count(*) >= {r.suspect.min_accounts}"""
+            HAVING (count(*) FILTER (WHERE NOT customer) >= {r.suspect.min_non_customer_accounts}
+                    OR count(*) >= {r.suspect.min_accounts}) AND NOT ({own})"""
         )
+        base = self._baseline(con)
+        con.execute("CREATE OR REPLACE TEMP TABLE expect (hour INTEGER, e DOUBLE)")
+        _insert(con, "expect", list(range(24)), [base["expected_per_hour"][h] for h in range(24)],
+                types=("INTEGER", "DOUBLE"))
+        # A window is a campaign when its suspect addresses depart from the baseline: at least
+        # min_addresses, burst_factor times the expected count, and z deviations above it.
         con.execute(
             f"""CREATE TEMP TABLE camp_members AS
             WITH wc AS (
               SELECT minute, count(*) OVER (ORDER BY minute RANGE BETWEEN {W - 1} PRECEDING AND CURRENT ROW) AS c
               FROM suspects),
-            ends AS (SELECT DISTINCT minute FROM wc WHERE c >= {r.min_addresses}),
+            we AS (SELECT wc.minute, wc.c, x.e * {W} / 60.0 AS e FROM wc
+                   JOIN expect x ON x.hour = hour(to_timestamp(wc.minute * 60)::TIMESTAMPTZ)),
+            ends AS (SELECT DISTINCT minute FROM we
+                     WHERE c >= {r.min_addresses} AND c >= {r.burst_factor} * e AND c >= e + {r.burst_z} * sqrt(e)),
             m AS (SELECT DISTINCT s.* FROM suspects s JOIN ends e
                   ON s.minute > e.minute - {W} AND s.minute <= e.minute)
             SELECT *, sum(gap) OVER (ORDER BY minute, ip ROWS UNBOUNDED PRECEDING) AS campaign
             FROM (SELECT *, CASE WHEN minute - lag(minute) OVER (ORDER BY minute, ip) > {W} THEN 1 ELSE 0 END AS gap
                   FROM m)"""
         )
+        self._base = base
         if r.include_new_address_singles and self._has_history:
             # With history, an address that only failed on accounts it was never used for, inside
             # a campaign's period, joins it: a customer's own give-up comes from a known address.
@@ -657,6 +728,21 @@ class Engine:
         ).fetchall()
         out = []
         for camp, ips, n_ip, n_acc, n_non, fails, t0, t1, nets in rows:
+            peak, exp_w, shared_accts = con.execute(
+                f"""WITH m AS (SELECT * FROM camp_members WHERE campaign = $1),
+                    wc AS (SELECT minute, count(*) OVER (ORDER BY minute RANGE BETWEEN {W - 1} PRECEDING AND CURRENT ROW) AS c FROM m)
+                    SELECT max(c), (SELECT max(x.e) * {W} / 60.0 FROM m JOIN expect x
+                                     ON x.hour = hour(to_timestamp(m.minute * 60)::TIMESTAMPTZ)),
+                           (SELECT count(*) FROM (SELECT account FROM up WHERE ip IN (SELECT ip FROM m)
+                                                  GROUP BY account HAVING count(DISTINCT ip) >= 2))
+                    FROM wc""", [camp]).fetchone()
+            exp_w = float(exp_w or 0.0)
+            ties = [f"burst: {peak} suspect addresses within {W} min against {exp_w:.1f} expected "
+                    f"({base['source']})"]
+            if shared_accts:
+                ties.append(f"{shared_accts} account(s) tried from several of the addresses")
+            if n_non / max(n_acc, 1) >= r.list_non_customer_share:
+                ties.append(f"{n_non / max(n_acc, 1):.0%} of the accounts tried are not customers, as in a leaked list")
             accts = [
                 a for (a,) in con.execute(
                     "SELECT DISTINCT account FROM up WHERE ip IN (SELECT ip FROM camp_members WHERE campaign = ?) ORDER BY 1",
@@ -667,11 +753,16 @@ class Engine:
                 self._alert(
                     "stuffing_campaign",
                     thresholds={"window_minutes": W, "min_addresses": r.min_addresses,
-                                "suspect": r.suspect.model_dump()},
+                                "burst_factor": r.burst_factor, "burst_z": r.burst_z,
+                                "typo_distance": r.typo_distance, "suspect": r.suspect.model_dump()},
                     ips=ips,
                     accounts=accts,
                     counts={"addresses": n_ip, "accounts": len(accts), "attempted_pairs": n_acc,
-                            "non_customer_pairs": n_non, "failures": fails, "networks_16": nets},
+                            "non_customer_pairs": n_non, "failures": fails, "networks_16": nets,
+                            "peak_addresses_in_window": peak, "expected_in_window": round(exp_w, 2),
+                            "burst_ratio": round(peak / exp_w, 1) if exp_w else None,
+                            "accounts_from_several_addresses": shared_accts, "baseline": base["source"],
+                            "ties": ties},
                     first=iso(t0),
                     last=iso(t1),
                     detail=(f"{n_ip} addresses from {nets} /16 networks, each failing on few accounts "
@@ -679,6 +770,32 @@ class Engine:
                 )
             )
         return out
+
+    def _baseline(self, con) -> dict:
+        """Expected suspect addresses per hour of day: the ratio of suspects to logins in that hour,
+        from --state history (median over past days) or, without history, the median over the day's
+        busy hours (robust: a campaign fills a few hours, not half of them), times today's logins."""
+        hours = dict(con.execute(
+            "SELECT hour(to_timestamp(t0 / 1000)::TIMESTAMPTZ), sum(n)::BIGINT FROM agg GROUP BY 1").fetchall())
+        sus = dict(con.execute(
+            "SELECT hour(to_timestamp(minute * 60)::TIMESTAMPTZ), count(*) FROM suspects GROUP BY 1").fetchall())
+        self._hourly = (hours, sus)
+        hist = con.execute(
+            """SELECT hour, median(suspects / logins), count(*) FROM hist_hourly WHERE logins > 0 GROUP BY hour"""
+        ).fetchall()
+        days = max((n for _, _, n in hist), default=0)
+        min_days = self.rules.rules.stuffing_campaign.baseline_min_days
+        if days >= min_days:
+            ratio = {h: r for h, r, _ in hist}
+            source = f"baseline by hour of day from {days} earlier day(s)"
+        else:
+            total = sum(hours.values()) or 1
+            busy = [sus.get(h, 0) / n for h, n in hours.items() if n >= 0.02 * total]
+            busy.sort()
+            med = busy[len(busy) // 2] if busy else 0.0
+            ratio = {h: med for h in range(24)}
+            source = "baseline from this day's busy hours (median; no history yet)"
+        return {"expected_per_hour": [float(ratio.get(h, 0.0)) * hours.get(h, 0) for h in range(24)], "source": source}
 
     def _non_customer(self, con) -> list[Alert]:
         r = self.rules.rules.non_customer
@@ -796,21 +913,178 @@ class Engine:
             out[-1].counts["notify"] = notify == "always" or (notify == "after_failures" and after_failures)
         return out
 
-    def _notifications(self, takeovers: list[Alert], new_src: list[Alert]) -> list[Notification]:
-        notes: dict[str, Notification] = {}
+    def _confidence(self, con, alerts: list[Alert], state: State) -> None:
+        """A confidence (high/medium/low) and its reason on every alert."""
+        by_ip: dict[str, set[str]] = {}
+        ids_by_ip: dict[str, list[str]] = {}
+        for a in alerts:
+            if a.kind in ATTACK_KINDS:
+                for ip in a.ips:
+                    by_ip.setdefault(ip, set()).add(a.kind)
+                    ids_by_ip.setdefault(ip, []).append(a.id)
+        tk = [a for a in alerts if a.kind == "account_takeover"]
+        ipfail: dict[str, tuple[int, int]] = {}
+        known: set[tuple[str, str]] = set()
+        if tk:
+            ips = sorted({ip for a in tk for ip in a.ips})
+            # Accounts the address failed on, leaving out those a few keystrokes from an account that
+            # logged in from it (the customer's own slips).
+            d2 = self.rules.rules.stuffing_campaign.typo_distance
+            ipfail = {ip: (nf, na) for ip, nf, na in con.execute(
+                f"""SELECT ip, sum(nf)::BIGINT, count(DISTINCT account) FROM fp
+                    WHERE ip IN (SELECT unnest($1::VARCHAR[]))
+                      AND NOT EXISTS (SELECT 1 FROM sx WHERE sx.ip = fp.ip
+                                      AND damerau_levenshtein(sx.account, fp.account) <= {d2})
+                    GROUP BY ip""",
+                [ips]).fetchall()}
+            if self._has_history:
+                known = set(con.execute(
+                    f"""SELECT s.account, s.ip FROM sx s JOIN hist_prefix h
+                          ON h.account = s.account AND h.prefix = {self._prefix_sql('s.ip')}
+                        WHERE s.ip IN (SELECT unnest($1::VARCHAR[]))""", [ips]).fetchall())
+        strong = ("brute_force", "credential_stuffing", "password_spraying", "non_customer")
+        for a in alerts:
+            if a.kind in strong:
+                a.confidence, a.confidence_reason = "high", f"{a.detail} (thresholds crossed: {a.thresholds.get('fired') or a.thresholds})"
+            elif a.kind == "stuffing_campaign":
+                ties = a.counts.get("ties", [])
+                a.confidence = "high" if len(ties) >= 2 else "medium"
+                a.confidence_reason = ("evidence tying the addresses: " + "; ".join(ties)) if ties else "burst only"
+            elif a.kind == "new_source":
+                country = a.thresholds.get("new") == "country"
+                a.confidence = "high" if country else ("medium" if "after failed" in a.detail else "low")
+                a.confidence_reason = a.detail
+            elif a.kind == "account_takeover":
+                acct = a.accounts[0]
+                kinds = sorted({k for ip in a.ips for k in by_ip.get(ip, ())})
+                fails = [ipfail.get(ip, (0, 0)) for ip in a.ips]
+                max_acc = max((na for _, na in fails), default=0)
+                est = [ip for ip in a.ips if (acct, ip) in known]
+                a.counts |= {"attacker_alerts": sorted({i for ip in a.ips for i in ids_by_ip.get(ip, ())}),
+                             "attacker_alert_kinds": kinds, "failed_accounts_from_address": max_acc,
+                             "address_known_for_account": bool(est)}
+                if set(kinds) & set(strong):
+                    a.confidence, a.confidence_reason = "high", (
+                        f"success from an address alerted for {', '.join(k for k in kinds if k in strong)}")
+                elif est and max_acc <= 1:
+                    a.confidence, a.confidence_reason = "low", (
+                        "a lone failure then a success on an established customer's account, from an address block "
+                        "it used before: weak evidence, not a takeover on its own")
+                elif max_acc >= 2:
+                    a.confidence, a.confidence_reason = "high", (
+                        f"the address failed on {max_acc} other accounts in a campaign, then logged in to this one")
+                elif self._has_history and state.loaded_accounts:
+                    a.confidence, a.confidence_reason = "high", (
+                        "one failure in a campaign, then a success from an address block the account never used")
+                else:
+                    a.confidence, a.confidence_reason = "medium", (
+                        "one failure in a campaign, then a success; no history to tell whether the address is the customer's own")
+            else:
+                a.confidence, a.confidence_reason = "medium", a.detail
+
+    def _mark_verdicts(self, alerts: list[Alert]) -> None:
+        """An alert an analyst called a false positive before is marked and kept from customers."""
+        for a in alerts:
+            v = self.verdicts.false_positive(a.kind, a.ips, a.accounts)
+            if v:
+                a.verdict = v.to_dict()
+                a.confidence, a.confidence_reason = "low", (
+                    f"{v.decided_by} judged alert {v.alert_id} on the same addresses/accounts a false positive "
+                    f"on {v.decided_at}")
+
+    def _notifications(self, alerts: list[Alert]) -> tuple[list[Notification], list[Notification]]:
+        """One notification per customer per incident window, from every alert that names them."""
+        cfg = self.rules.notifications
+        rank = {"high": 3, "medium": 2, "low": 1, "": 0}
+        floor = rank[cfg.min_confidence]
+        win = cfg.incident_window_hours * 3600
+        cands = []
         if self.rules.rules.account_takeover.notify:
-            for a in takeovers:
-                notes[a.accounts[0]] = Notification(
-                    account=a.accounts[0], kind="account_takeover", ips=a.ips, first=a.first,
-                    reason=f"login from {', '.join(a.ips[:3])}, an address that attacked other accounts: confirm it was you",
-                )
-        for a in new_src:
-            if a.counts.get("notify") and a.accounts[0] not in notes:
-                notes[a.accounts[0]] = Notification(
-                    account=a.accounts[0], kind="new_source", ips=a.ips, first=a.first,
-                    reason=f"{a.detail} ({', '.join(a.ips[:3])}): confirm it was you",
-                )
-        return sorted(notes.values(), key=lambda n: (n.kind != "account_takeover", n.account))
+            cands += [a for a in alerts if a.kind == "account_takeover"]
+        cands += [a for a in alerts if a.kind == "new_source" and a.counts.get("notify")]
+        per: dict[str, list[list[Alert]]] = {}
+        for a in sorted(cands, key=lambda a: (a.accounts[0], a.first or "")):
+            groups = per.setdefault(a.accounts[0], [])
+            t = datetime.fromisoformat(a.first).timestamp() if a.first else 0
+            if groups and t - datetime.fromisoformat(groups[-1][0].first).timestamp() < win:
+                groups[-1].append(a)
+            else:
+                groups.append([a])
+        notes, withheld = [], []
+        for acct, groups in per.items():
+            for g in groups:
+                best = max(g, key=lambda a: (rank[a.confidence], a.kind == "account_takeover"))
+                ips = sorted({ip for a in g for ip in a.ips})
+                if best.kind == "account_takeover":
+                    reason = f"login from {', '.join(best.ips[:3])}, an address that attacked other accounts: confirm it was you"
+                else:
+                    reason = f"{best.detail} ({', '.join(best.ips[:3])}): confirm it was you"
+                n = Notification(
+                    account=acct, kind=best.kind, ips=ips, first=min(a.first for a in g if a.first),
+                    last=max(a.last or a.first for a in g if a.first), reason=reason,
+                    confidence=best.confidence, confidence_reason=best.confidence_reason,
+                    alerts=[a.id for a in g] + sorted({i for a in g for i in a.counts.get("attacker_alerts", [])}),
+                    rule=best.rule, thresholds=best.thresholds, counts=best.counts,
+                    evidence=[e for a in g for e in a.evidence][: cfg.evidence_events])
+                (notes if rank[best.confidence] >= floor and best.verdict is None else withheld).append(n)
+        key = lambda n: (n.kind != "account_takeover", n.account)  # noqa: E731
+        return sorted(notes, key=key), sorted(withheld, key=key)
+
+    def _three_strikes(self, con, sources: list[Source]) -> list[dict]:
+        """More consecutive failures on one account than the control allows, per system (input file)."""
+        ts = self.rules.three_strikes
+        if ts is None or not ts.enabled:
+            return []
+        k = ts.max_consecutive_failures
+        # Candidates from the aggregate (a superset): islands of failure minutes no more than max_gap
+        # apart holding more than k failures. Only their events are read again, in order.
+        con.execute(
+            f"""CREATE TEMP TABLE ts_cand AS
+            WITH am AS (SELECT account, minute, sum(n) AS n FROM f GROUP BY account, minute),
+            g AS (SELECT *, CASE WHEN minute - lag(minute) OVER (PARTITION BY account ORDER BY minute) > {ts.max_gap_minutes + 1}
+                                 THEN 1 ELSE 0 END AS brk FROM am),
+            i AS (SELECT *, sum(brk) OVER (PARTITION BY account ORDER BY minute ROWS UNBOUNDED PRECEDING) AS island FROM g)
+            SELECT DISTINCT account FROM i GROUP BY account, island HAVING sum(n) > {k}"""
+        )
+        if not con.execute("SELECT count(*) FROM ts_cand").fetchone()[0]:
+            return []
+        parts = []
+        for cols, reader in csv_readers(sources):
+            sf = "source_file" if "source_file" in cols else "NULL::VARCHAR"
+            sl = "source_line" if "source_line" in cols else "NULL::VARCHAR"
+            parts.append(f"SELECT {self._ts_ms_sql()} AS ts_ms, account, ip, result, {sf} AS sf, {sl} AS sl, filename AS fn "
+                         f"FROM {reader.replace('store_rejects=true', 'filename=true')} WHERE account IN (SELECT account FROM ts_cand)")
+        rows = con.execute(
+            f"""WITH e AS ({' UNION ALL '.join(parts)}),
+                g AS (SELECT *, coalesce(sf, fn) AS system,
+                             ts_ms - lag(ts_ms) OVER (PARTITION BY coalesce(sf, fn), account ORDER BY ts_ms, sl) AS gap
+                      FROM e WHERE ts_ms IS NOT NULL AND result IN ('success', 'failure')),
+                -- A success, or a pause longer than max_gap_minutes (a new session), breaks the run.
+                r AS (SELECT *, sum(CASE WHEN result = 'success' OR gap > {ts.max_gap_minutes * 60000} THEN 1 ELSE 0 END)
+                               OVER (PARTITION BY system, account ORDER BY ts_ms, sl ROWS UNBOUNDED PRECEDING) AS run
+                      FROM g),
+                runs AS (SELECT system, account, run, count(*) AS n, min(ts_ms) AS t0, max(ts_ms) AS t1,
+                                arg_min(coalesce(sl, ''), ts_ms) AS line0, list(DISTINCT ip ORDER BY ip)[:5] AS ips
+                         FROM r WHERE result = 'failure' GROUP BY ALL HAVING count(*) > {k})
+                SELECT system, count(DISTINCT account), count(*), max(n), sum(n)::BIGINT,
+                       list({{'account': account, 'failures': n, 'first': t0, 'last': t1, 'line': line0, 'ips': ips}}
+                            ORDER BY n DESC, account)[:10]
+                FROM runs GROUP BY system ORDER BY system"""
+        ).fetchall()
+        origin = {str(s.path): str(s.origin) for s in sources}
+        out = []
+        for system, n_acc, n_runs, longest, fails, ex in rows:
+            out.append({
+                "kind": "three_strikes", "ref_ids": list(ts.ref_ids), "basis": _clauses(ts.ref_ids),
+                "description": ts.description,
+                "system": origin.get(system, system),
+                "thresholds": {"max_consecutive_failures": k, "max_gap_minutes": ts.max_gap_minutes},
+                "counts": {"accounts": n_acc, "runs_over_limit": n_runs, "longest_run": longest, "failures_in_runs": fails},
+                "examples": [{**e, "first": iso(e["first"]), "last": iso(e["last"])} for e in ex],
+                "finding": (f"{n_acc} account(s) with more than {k} consecutive failed logins (longest {longest}) "
+                            "without the connection being cut: the control did not hold on this system"),
+            })
+        return out
 
     # ---------------------------------------------------------------- outputs
     def _summary(self, con, sources, problems, alerts, notes, n_cust, state, t_start, t_scan) -> dict:
@@ -883,6 +1157,13 @@ class Engine:
             SELECT account, {self._prefix_sql()} AS prefix, country, n, t0, t1
             FROM s WHERE ip NOT IN (SELECT ip FROM attackers)"""
         )
+        hourly = None
+        if getattr(self, "_hourly", None) is not None:
+            hours, sus = self._hourly
+            # Campaign members are attacks, not the ordinary rate: left out of the baseline.
+            camp = dict(con.execute(
+                "SELECT hour(to_timestamp(minute * 60)::TIMESTAMPTZ), count(*) FROM camp_members GROUP BY 1").fetchall())
+            hourly = [(h, max(sus.get(h, 0) - camp.get(h, 0), 0), n) for h, n in sorted(hours.items())]
         state.save(con, "learned", {"first": summary["first"], "last": summary["last"],
                                     "events": summary["events"], "alerts": summary["alerts"],
-                                    "rules_version": self.rules.version})
+                                    "rules_version": self.rules.version}, hourly)

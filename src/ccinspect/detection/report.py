@@ -20,7 +20,13 @@ from .adapters import Source
 from .engine import TAIPEI, ScanResult
 from .rules import RuleSet
 
-ALERT_COLUMNS = ["id", "kind", "severity", "rule", "ips", "accounts", "first", "last", "counts", "thresholds", "ref_ids", "detail"]
+ALERT_COLUMNS = ["id", "kind", "severity", "rule", "ips", "accounts", "first", "last", "counts", "thresholds", "ref_ids", "detail",
+                 "confidence", "confidence_reason", "evidence_total", "evidence"]
+
+
+def _refs(evidence: list[dict]) -> str:
+    """Events as `file:line` references, for the CSVs."""
+    return ";".join(f"{e['file']}:{e['line']}" for e in evidence)
 
 
 def to_json_obj(result: ScanResult, rules: RuleSet) -> dict:
@@ -30,6 +36,9 @@ def to_json_obj(result: ScanResult, rules: RuleSet) -> dict:
         "summary": result.summary,
         "alerts": [a.as_dict() for a in result.alerts],
         "notifications": [n.as_dict() for n in result.notifications],
+        # Below the broker's notify confidence (rules: notifications.min_confidence), for the analyst.
+        "notifications_withheld": [n.as_dict() for n in result.withheld],
+        "inspection_facts": result.facts,
         "partial": result.problems.partial,
         "accounting": result.problems.inputs(),  # per input file: what it gave, what was lost and why
         "malformed": {
@@ -50,6 +59,7 @@ def alerts_csv(result: ScanResult) -> str:
     w.writerow(ALERT_COLUMNS)
     for a in result.alerts:
         d = a.as_dict()
+        d["evidence"] = _refs(a.evidence)
         w.writerow(csv_row([
             ";".join(v) if isinstance(v, list) else json.dumps(v, ensure_ascii=False) if isinstance(v, dict) else v
             for v in (d[c] for c in ALERT_COLUMNS)
@@ -60,9 +70,11 @@ def alerts_csv(result: ScanResult) -> str:
 def notifications_csv(result: ScanResult) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["account", "kind", "reason", "ips", "first"])
+    w.writerow(["account", "kind", "reason", "ips", "first", "last", "confidence", "confidence_reason", "alerts",
+                "evidence"])
     for n in result.notifications:
-        w.writerow(csv_row([n.account, n.kind, n.reason, ";".join(n.ips), n.first]))
+        w.writerow(csv_row([n.account, n.kind, n.reason, ";".join(n.ips), n.first, n.last, n.confidence,
+                            n.confidence_reason, ";".join(n.alerts), _refs(n.evidence)]))
     return buf.getvalue()
 
 
@@ -171,11 +183,18 @@ def to_html(result: ScanResult, rules: RuleSet, record: dict | None = None) -> s
         f"<tr class='{e(a.severity)}'><td>{e(a.id)}</td><td>{e(a.severity)}</td><td>{e(a.kind)}</td>"
         f"<td>{e(', '.join(a.ips[:5]))}{' …(' + str(len(a.ips)) + ')' if len(a.ips) > 5 else ''}</td>"
         f"<td>{e(', '.join(a.accounts[:5]))}{' …(' + str(len(a.accounts)) + ')' if len(a.accounts) > 5 else ''}</td>"
-        f"<td>{e(a.first or '')}</td><td>{e(a.last or '')}</td><td>{e(a.detail)}</td><td>{e(', '.join(a.ref_ids))}</td></tr>"
+        f"<td>{e(a.first or '')}</td><td>{e(a.last or '')}</td><td>{e(a.detail)}</td><td>{e(', '.join(a.ref_ids))}</td>"
+        f"<td>{e(a.confidence)}: {e(a.confidence_reason)}</td><td><code>{e(_refs(a.evidence[:3]))}</code>"
+        f"{' …(' + str(a.evidence_total) + ')' if a.evidence_total > 3 else ''}</td></tr>"
         for a in result.alerts
     )
     notes = "".join(
-        f"<tr><td>{e(n.account)}</td><td>{e(n.kind)}</td><td>{e(n.reason)}</td></tr>" for n in result.notifications
+        f"<tr><td>{e(n.account)}</td><td>{e(n.kind)}</td><td>{e(n.reason)}</td><td>{e(n.confidence)}: "
+        f"{e(n.confidence_reason)}</td><td>{e(', '.join(n.alerts))}</td></tr>" for n in result.notifications
+    )
+    facts = "".join(
+        f"<tr><td>{e(f['system'])}</td><td>{e(', '.join(f['ref_ids']))}</td><td>{e(f['finding'])}</td></tr>"
+        for f in result.facts
     )
     bad = "".join(
         f"<tr><td>{e(p.file)}</td><td>{e(str(p.line))}</td><td>{e(p.field)}</td><td>{e(p.message)}</td></tr>"
@@ -210,9 +229,11 @@ tr.critical td{{background:#fdecea}}tr.high td{{background:#fff4e5}}code{{font-s
 (<code>{e(rules.sha256[:12])}</code>); generated {e(generated)}.
 Serves {e(', '.join(rules.run_ref_ids.get('review', [])))} (regular review of audit records).</p>
 <h2>Alerts ({len(result.alerts)})</h2>
-<table><tr><th>id</th><th>severity</th><th>kind</th><th>addresses</th><th>accounts</th><th>first</th><th>last</th><th>detail</th><th>ref_ids</th></tr>{rows}</table>
+<table><tr><th>id</th><th>severity</th><th>kind</th><th>addresses</th><th>accounts</th><th>first</th><th>last</th><th>detail</th><th>ref_ids</th><th>confidence</th><th>events</th></tr>{rows}</table>
 <h2>Customers to ask to confirm a login ({len(result.notifications)})</h2>
-<table><tr><th>account</th><th>why</th><th>message</th></tr>{notes}</table>
+<table><tr><th>account</th><th>why</th><th>message</th><th>confidence</th><th>alerts</th></tr>{notes}</table>
+<h2>Inspection facts about the systems ({len(result.facts)})</h2>
+<table><tr><th>system (log)</th><th>ref_ids</th><th>finding</th></tr>{facts}</table>
 <h2>Charts</h2>{charts}
 <h2>Counts</h2><table>{stats}</table>
 <h2>Every line of every input (每個輸入檔的逐行交代)</h2>

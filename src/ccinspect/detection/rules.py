@@ -58,6 +58,11 @@ class Campaign(RuleBase):
     min_addresses: int = Field(ge=2)
     suspect: Suspect
     include_new_address_singles: bool = True
+    burst_factor: float = Field(default=3.0, ge=1)
+    burst_z: float = Field(default=4.0, ge=0)
+    typo_distance: int = Field(default=2, ge=0, le=3)
+    baseline_min_days: int = Field(default=3, ge=1)
+    list_non_customer_share: float = Field(default=0.5, ge=0, le=1)
 
 
 class NonCustomer(RuleBase):
@@ -95,6 +100,21 @@ class Typo(_Strict):
     max_edit_distance: int = Field(ge=0, le=3)
 
 
+class Notify(_Strict):
+    # The lowest confidence that goes to the customer (the broker's choice; default high only).
+    min_confidence: str = Field(default="high", pattern="^(high|medium|low)$")
+    incident_window_hours: int = Field(default=24, gt=0)  # one notification per customer per window
+    evidence_events: int = Field(default=10, ge=1, le=1000)  # events shown with each alert
+
+
+class ThreeStrikes(_Strict):
+    description: str
+    ref_ids: list[str]
+    max_consecutive_failures: int = Field(ge=1)
+    max_gap_minutes: int = Field(default=10, gt=0)
+    enabled: bool = True
+
+
 class RuleSet(_Strict):
     version: str
     timezone: str
@@ -103,6 +123,8 @@ class RuleSet(_Strict):
     shared_address: SharedAddress
     typo: Typo
     rules: Rules
+    notifications: Notify = Notify()
+    three_strikes: ThreeStrikes | None = None
     # Filled by load_rules, not by the file.
     source: str = ""
     sha256: str = ""

@@ -16,6 +16,8 @@ TABLES = {
     "hist_account": "account VARCHAR, first_seen BIGINT, last_seen BIGINT, logins BIGINT",
     "hist_prefix": "account VARCHAR, prefix VARCHAR, first_seen BIGINT, last_seen BIGINT, logins BIGINT",
     "hist_country": "account VARCHAR, country VARCHAR, first_seen BIGINT, last_seen BIGINT, logins BIGINT",
+    # Per past day and hour of day: suspect addresses outside campaigns, and logins (the baseline).
+    "hist_hourly": "day VARCHAR, hour INTEGER, suspects DOUBLE, logins DOUBLE",
 }
 
 
@@ -43,7 +45,7 @@ class State:
         runs = self.dir / "runs.jsonl" if self.dir else None
         self.previous_runs = sum(1 for _ in runs.open()) if runs and runs.exists() else 0
 
-    def save(self, con: duckdb.DuckDBPyConnection, learned: str, run_info: dict) -> None:
+    def save(self, con: duckdb.DuckDBPyConnection, learned: str, run_info: dict, hourly: list | None = None) -> None:
         """Merge `learned` (account, prefix, country, n, t0, t1) into history and write it out."""
         if not self.dir:
             return
@@ -52,6 +54,8 @@ class State:
             "hist_prefix": ("account, prefix", "account, prefix"),
             "hist_country": ("account, country", "account, country"),
         }
+        if hourly:
+            _hourly(con, hourly, run_info.get("first") or "")
         for name, (keys, _) in merges.items():
             where = " WHERE country IS NOT NULL" if name == "hist_country" else ""
             con.execute(
@@ -64,8 +68,20 @@ class State:
             tmp = self.dir / f".{name}.parquet.tmp"
             con.execute(f"COPY {name}_new TO '{_q(tmp)}' (FORMAT parquet)")
             os.replace(tmp, self.dir / f"{name}.parquet")
+        if hourly is not None:
+            tmp = self.dir / ".hist_hourly.parquet.tmp"
+            con.execute(f"COPY hist_hourly TO '{_q(tmp)}' (FORMAT parquet)")
+            os.replace(tmp, self.dir / "hist_hourly.parquet")
         with (self.dir / "runs.jsonl").open("a", encoding="utf-8") as f:
             f.write(json.dumps(run_info, ensure_ascii=False) + "\n")
+
+
+def _hourly(con: duckdb.DuckDBPyConnection, rows: list, day: str) -> None:
+    """Replace the day's hourly baseline rows (a re-run of a day does not count it twice)."""
+    con.execute("DELETE FROM hist_hourly WHERE day = ?", [day])
+    if rows:
+        con.execute("INSERT INTO hist_hourly SELECT ?, unnest(?::INTEGER[]), unnest(?::DOUBLE[]), unnest(?::DOUBLE[])",
+                    [day, [r[0] for r in rows], [float(r[1]) for r in rows], [float(r[2]) for r in rows]])
 
 
 def _q(p: Path) -> str:

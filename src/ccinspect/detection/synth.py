@@ -112,7 +112,7 @@ def _office_ips(customers: int) -> list[str]:
 
 
 def _benign_sql(sessions: int, customers: int, seed: int, day: date, *, outage: bool, travel: bool,
-                pseed: int) -> str:
+                pseed: int, typo_rate: float = 0.0015) -> str:
     """One row per login event of ordinary customers (`pseed`: the population, `seed`: the day)."""
     homes = " ".join(
         f"WHEN {k} THEN {_net(c)[0]} + hash(c, {pseed}, 6) % {_net(c)[1] - 2} + 1"
@@ -136,7 +136,9 @@ def _benign_sql(sessions: int, customers: int, seed: int, day: date, *, outage: 
     travel_cond = f"(hash(c, {pseed}, 20) % 1000 < 2)" if travel else "false"
     return f"""
     WITH s AS (
-      SELECT s, c, u, src_r, sec, {travel_cond} AS travelling, {outage_cond} AS in_outage
+      SELECT s, c, u, src_r, sec, {travel_cond} AS travelling, {outage_cond} AS in_outage,
+             u >= 330 AND hash(s, {seed}, 13) % 1000000 < {int(typo_rate * 1_000_000)} AS idtypo,
+             hash(s, {seed}, 14) % 4 AS typo_kind
       FROM (
         SELECT s, (hash(s, {seed}, 1) % {customers})::BIGINT AS c, (hash(s, {seed}, 3) % 10000)::BIGINT AS u,
                (hash(s, {seed}, 2) % 100)::BIGINT AS src_r,
@@ -148,7 +150,7 @@ def _benign_sql(sessions: int, customers: int, seed: int, day: date, *, outage: 
         CASE WHEN in_outage THEN 1 + u % 2
              WHEN u < 300 THEN 1 + u % 3          -- mistyped password, then success
              WHEN u < 330 THEN 1 + u % 3          -- gave up
-             WHEN u < 350 THEN 1                  -- mistyped the id once
+             WHEN idtypo THEN 1                   -- mistyped the id once, then logged in
              ELSE 0 END AS k,
         NOT (u >= 300 AND u < 330 AND NOT in_outage) AS ok,
         CASE WHEN travelling THEN
@@ -166,8 +168,16 @@ def _benign_sql(sessions: int, customers: int, seed: int, day: date, *, outage: 
           WHEN j >= k THEN (CASE WHEN in_outage THEN {out_hi} + 30 + hash(s, {seed}, 11) % 600 ELSE sec END)
           WHEN in_outage THEN sec + j * 20
           ELSE sec - (k - j) * (8 + hash(s, {seed}, 12) % 20) END) AS ts,
-      CASE WHEN j < k AND u >= 330 AND u < 350 AND NOT in_outage
-           THEN ({_acct_sql('c')})[:9] || ((({_acct_sql('c')})[10:]::INTEGER + 1) % 10)::VARCHAR
+      -- Mistyped ids: a wrong last digit, two digits swapped, two digits wrong, or another id
+      -- altogether (an old account, a family member's): only the first two are one keystroke away.
+      CASE WHEN j < k AND idtypo AND NOT in_outage THEN
+             CASE typo_kind
+               WHEN 0 THEN ({_acct_sql('c')})[:9] || ((({_acct_sql('c')})[10:]::INTEGER + 1) % 10)::VARCHAR
+               WHEN 1 THEN ({_acct_sql('c')})[:4] || ({_acct_sql('c')})[6:6] || ({_acct_sql('c')})[5:5] || ({_acct_sql('c')})[7:]
+               WHEN 2 THEN ({_acct_sql('c')})[:3] || ((({_acct_sql('c')})[4:4]::INTEGER + 3) % 10)::VARCHAR
+                           || ({_acct_sql('c')})[5:8] || ((({_acct_sql('c')})[9:9]::INTEGER + 5) % 10)::VARCHAR
+                           || ({_acct_sql('c')})[10:]
+               ELSE {_acct_sql(f'80000000 + hash(s, {seed}, 15) % 10000000')} END
            ELSE {_acct_sql('c')} END AS account,
       CASE WHEN ipn IS NOT NULL THEN {_ip_sql('ipn')}
            WHEN src_r < 85 THEN {nat_list}[1 + (hash(s, {seed}, 7) % {len(nat)})::INTEGER]
@@ -293,6 +303,7 @@ def generate(
     travel: bool = True,
     gzip: bool = False,
     customers: int | None = None,
+    typo_rate: float = 0.0015,
 ) -> Dataset:
     """Write events.csv(.gz), roster.csv, allow.txt and truth.json under `out_dir`."""
     out = Path(out_dir)
@@ -304,7 +315,7 @@ def generate(
     con.execute("SET TimeZone='Asia/Taipei'")
     con.execute("SET enable_progress_bar=false")
     con.execute("SET preserve_insertion_order=false")
-    parts = [f"SELECT ts, account, ip, result, reason, channel, country FROM ({_benign_sql(sessions, n_cust, seed, day, outage=outage, travel=travel, pseed=population_seed)})"]
+    parts = [f"SELECT ts, account, ip, result, reason, channel, country FROM ({_benign_sql(sessions, n_cust, seed, day, outage=outage, travel=travel, pseed=population_seed, typo_rate=typo_rate)})"]
     # The broker's own monitors: a scripted login each minute, a wrong-password probe every 10 minutes.
     mon = []
     for m in range(1440):
