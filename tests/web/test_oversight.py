@@ -53,8 +53,8 @@ def test_request_list_follows_scope_tier_and_applicability(ow):
     refs = list(eng.requests.values_list("ref_id", flat=True))
     assert refs == expected and len(refs) > 10
     assert eng.tier == res.tier and eng.framework_version == res.version
-    acc = eng.requests.get(ref_id="CC-18000.2.f")  # the dormant-accounts rule reads accounts/*.csv
-    assert acc.method == "analyzer" and {x["glob"] for x in acc.layouts} == {"accounts/*.csv"}
+    acc = eng.requests.get(ref_id="CC-18000.2.f")  # the dormant-accounts rule reads accounts/* (CSV, LDIF, PowerShell exports)
+    assert acc.method == "analyzer" and {x["glob"] for x in acc.layouts} == {"accounts/*"}
     assert eng.requests.filter(method="document").exists()
     # a focus point's tiers decide whether it stands beside the item for this broker
     for r in eng.requests.all():
