@@ -90,6 +90,8 @@ class CcinspectAPI(NinjaAPI):
             for op in ops.values():
                 codes = ["400", "403", "404", "422"] + (["401"] if op.get("security") else [])
                 for code in sorted(codes):
+                    if int(code) in op["responses"]:  # declared by the operation (ninja keys are ints): once
+                        continue
                     text, body = _ERRORS[code]
                     op["responses"].setdefault(code, {"description": text,
                                                       "content": {"application/json": {"schema": body}}})
