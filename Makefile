@@ -29,8 +29,9 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 
 # The web tests run twice: on SQLite (with everything else) and on PostgreSQL (TEST_DATABASE_URL).
-# Both passes spread the tests over the machine's cores (pytest-xdist; each worker has its own database).
-XDIST ?= -n auto
+# Both passes spread the tests over the machine's cores (pytest-xdist; each worker has its own database;
+# a module marked xdist_group stays in one worker).
+XDIST ?= -n auto --dist loadgroup
 TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
 test: bootstrap

@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
+from ccinspect.checks.rules import load_rules
 from ccinspect.web.accounts.models import AuditEvent, Role
 from ccinspect.web.inspections import services as isvc
 from ccinspect.web.inspections.models import Finding
@@ -53,8 +54,9 @@ def test_request_list_follows_scope_tier_and_applicability(ow):
     refs = list(eng.requests.values_list("ref_id", flat=True))
     assert refs == expected and len(refs) > 10
     assert eng.tier == res.tier and eng.framework_version == res.version
-    acc = eng.requests.get(ref_id="CC-18000.2.f")  # the dormant-accounts rule reads accounts/* (CSV, LDIF, PowerShell exports)
-    assert acc.method == "analyzer" and {x["glob"] for x in acc.layouts} == {"accounts/*"}
+    acc = eng.requests.get(ref_id="CC-18000.2.f")  # the dormant-accounts rule's export
+    glob = load_rules().analyzers["accounts"].evidence["accounts"]  # rules.yaml says where the export goes
+    assert acc.method == "analyzer" and {x["glob"] for x in acc.layouts} == {glob}
     assert eng.requests.filter(method="document").exists()
     # a focus point's tiers decide whether it stands beside the item for this broker
     for r in eng.requests.all():

@@ -111,7 +111,8 @@ def seed_oversight(today: dt.date | None = None) -> dict:
     svc.send_requests(inspector, sel)
     svc.add_note(inspector, sel, "檢舉人要求匿名；先調閱帳號清單與登入監控紀錄。")
     if officer is not None:
-        req = sel.requests.filter(method="analyzer", layouts__icontains="accounts/*").first()
+        req = next((r for r in sel.requests.filter(method="analyzer")
+                    if any(lay["analyzer"] == "accounts" and lay["role"] == "accounts" for lay in r.layouts)), None)
         if req is not None and ACCOUNTS.is_file():
             svc.answer(officer, req, text="電子下單系統帳號清單匯出", name=ACCOUNTS.name, data=ACCOUNTS.read_bytes(),
                        role="accounts:accounts")
