@@ -89,12 +89,14 @@ class CcinspectAPI(NinjaAPI):
         for ops in schema["paths"].values():
             for op in ops.values():
                 codes = ["400", "403", "404", "422"] + (["401"] if op.get("security") else [])
+                # one key per status: ninja keys declared responses by int, JSON by text (a key twice is a
+                # document Swagger UI refuses); a fresh dict, so no shared one is changed
+                responses = {str(k): v for k, v in op["responses"].items()}
                 for code in sorted(codes):
-                    if int(code) in op["responses"]:  # declared by the operation (ninja keys are ints): once
-                        continue
                     text, body = _ERRORS[code]
-                    op["responses"].setdefault(code, {"description": text,
-                                                      "content": {"application/json": {"schema": body}}})
+                    responses.setdefault(code, {"description": text,
+                                                "content": {"application/json": {"schema": body}}})
+                op["responses"] = responses
         return schema
 
 

@@ -4,7 +4,7 @@ the inspectors' notes, analyzer runs and draft findings go to the regulator's to
 
 from __future__ import annotations
 
-from ninja import File, Form, Router, Schema, Status
+from ninja import File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from ccinspect.web.inspections.evidence import read_upload
@@ -44,7 +44,7 @@ def _answer(a) -> dict:
 
 
 @router.get("/engagements")
-def engagements(request, broker_id: int | None = None):
+def engagements(request, broker_id: int | None = Query(None, ge=1, le=2**63 - 1)):  # a database integer, or 422
     qs = svc.engagements_for(request.auth)
     if broker_id is not None:
         qs = qs.filter(organisation_id=broker_id)
