@@ -29,16 +29,19 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 
 # The web tests run twice: on SQLite (with everything else) and on PostgreSQL (TEST_DATABASE_URL).
-# Both passes spread the tests over the machine's cores (pytest-xdist; each worker has its own database;
-# a module marked xdist_group stays in one worker).
-XDIST ?= -n auto --dist loadgroup
+# Both passes spread the tests over the machine's cores (pytest-xdist; each worker has its own database).
+# The API fuzz module runs on its own, in one process: its closing test checks that every operation was fuzzed.
+XDIST ?= -n auto
+FUZZ := tests/web/test_api_fuzz.py
 TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
 test: bootstrap
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports  # the kernel and the floors (pyproject.toml [tool.importlinter])
-	$(BIN)/pytest -q $(XDIST)
-	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest -q $(XDIST) -p no:cacheprovider tests/web -m "not browser"
+	$(BIN)/pytest -q $(XDIST) --ignore=$(FUZZ)
+	$(BIN)/pytest -q -p no:cacheprovider $(FUZZ)
+	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest -q $(XDIST) -p no:cacheprovider tests/web -m "not browser" --ignore=$(FUZZ)
+	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest -q -p no:cacheprovider $(FUZZ)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -41,10 +41,6 @@ from ccinspect.web.oversight import services as oversight
 
 from .conftest import deficient_with_finding, make_user, token_for
 
-# The closing check counts what every fuzzed operation got, so the whole module runs in one xdist worker
-# (make test passes --dist loadgroup).
-pytestmark = pytest.mark.xdist_group("api_fuzz")
-
 EXAMPLES = int(os.environ.get("CCINSPECT_API_FUZZ_EXAMPLES", "12"))
 
 schema = schemathesis.openapi.from_dict(api.get_openapi_schema())
